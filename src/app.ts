@@ -1,0 +1,93 @@
+// What the service is: buildApp(config) returns a ready-to-listen Fastify instance with its plugins
+// registered in a fixed order. server.ts adds the process concerns (listen, signals).
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import auditPlugin from './audit/plugin.ts'
+import type { OpenTrailFile } from './audit/trail.ts'
+import upstreamPlugin from './authing/plugin.ts'
+import callersPlugin from './callers/plugin.ts'
+import type { Config } from './config.ts'
+import { errorEnvelope, ServiceError } from './errors.ts'
+import docsPlugin from './plugins/docs.ts'
+import errorsPlugin, { toServiceError } from './plugins/errors.ts'
+import healthPlugin from './plugins/health.ts'
+import metricsPlugin, { Metrics } from './plugins/metrics.ts'
+import requestIdPlugin, { REQUEST_ID_HEADER, requestIdFor } from './plugins/request-id.ts'
+import securityPlugin from './plugins/security.ts'
+import syncRelationsRoute from './routes/sync-relations.ts'
+import { redactedPath } from './audit/records.ts'
+import type { Sandbox } from './sandbox/emulator.ts'
+
+export interface AppDependencies {
+  /** A pino logger or Fastify logger options; default: pino at the configured level. */
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
+  /** Use this sandbox instead of starting one. */
+  sandbox?: Sandbox
+  /** Replace the audit trail's file operations (tests of the fail-closed stance). */
+  openAuditFile?: OpenTrailFile
+  /** Poll interval of the callers file (0: SIGHUP only). */
+  callersWatchIntervalMs?: number
+  /** Randomness for retry jitter. */
+  random?: () => number
+}
+
+/** Longest raw path parameter the router accepts; the 512-character limit itself is checked after decoding. */
+const MAX_RAW_PARAM_LENGTH = 8192
+
+/** Log lines carry the method and a redacted path, never the caller's key or a personal user id. */
+export const LOG_SERIALIZERS = {
+  req (request: { method: string, url: string, ip?: string, id?: string }) {
+    return { method: request.method, path: redactedPath(request.url), remoteAddress: request.ip }
+  }
+}
+
+export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'res.headers["set-cookie"]']
+
+export async function buildApp (config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const logger = deps.logger ?? { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS }
+  const metrics = new Metrics()
+  const app = Fastify({
+    ...(typeof (logger as FastifyBaseLogger).child === 'function' ? { loggerInstance: logger as FastifyBaseLogger } : { logger: logger as FastifyServerOptions['logger'] }),
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
+    bodyLimit: 16 * 1024,
+    // Draining is handled in the health plugin, so refused requests get the envelope and an audit record.
+    return503OnClosing: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Rejections the router makes before any hook runs: answer in the envelope, and audit them.
+    frameworkErrors: (error, request, reply) => {
+      const serviceError = error instanceof ServiceError ? error : toServiceError(error, config.providers)
+      const requestId = request.id ?? requestIdFor(request.raw)
+      void app.audit.raw({ requestId, callerAddress: request.raw.socket?.remoteAddress, method: request.raw.method, url: request.raw.url, status: serviceError.statusCode, code: serviceError.code })
+        .finally(() => {
+          (reply as FastifyReply).code(serviceError.statusCode).header(REQUEST_ID_HEADER, requestId).type('application/json; charset=utf-8')
+            .send(errorEnvelope(serviceError, requestId))
+        })
+    }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // The route ignores request bodies. Clients that send DELETE with a JSON content type and no body
+  // (Java, Go and axios wrappers do) must be treated like a bare DELETE, so no body is ever parsed.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => { done(null, undefined) })
+
+  await app.register(requestIdPlugin)
+  await app.register(errorsPlugin, { providers: config.providers })
+  await app.register(auditPlugin, {
+    config,
+    openFile: deps.openAuditFile,
+    onWrite: metrics.observeAuditBatch,
+    onFailure: (stage) => { metrics.auditFailures.inc({ stage }) }
+  })
+  await app.register(metricsPlugin, { expose: config.metricsEnabled, metrics })
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(upstreamPlugin, { config, sandbox: deps.sandbox, ...(deps.random ? { random: deps.random } : {}) })
+  await app.register(healthPlugin)
+  await app.register(callersPlugin, { config, ...(deps.callersWatchIntervalMs !== undefined ? { watchIntervalMs: deps.callersWatchIntervalMs } : {}) })
+  await app.register(rateLimit, { global: false })
+  await app.register(docsPlugin, { publicBasePath: config.publicBasePath, sandbox: config.authing === undefined })
+  await app.register(syncRelationsRoute, { config })
+  return app
+}

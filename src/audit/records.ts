@@ -1,0 +1,49 @@
+// What an audit record says about a request, and how personal data is kept out of it: user ids that are
+// personal data (email, phone, username) are stored as HMAC-SHA256 under AUDIT_HMAC_KEY, so an
+// investigator who knows the value can find its records (`npm run audit -- find`) but a reader cannot.
+import { createHmac } from 'node:crypto'
+import { PERSONAL_USER_ID_TYPES, isUserIdType } from '../schemas/identifiers.ts'
+
+export const AUDIT_RECORD_VERSION = 1
+
+/** `request`: answered without calling Authing. `attempt`/`outcome`: before and after a call to Authing. */
+export type RecordType = 'request' | 'attempt' | 'outcome' | 'recovery' | 'lifecycle'
+
+export type Outcome =
+  | 'success' // Authing removed the relation (or reported success: false, see `authing`)
+  | 'rejected' // refused by this service: validation, authentication, permission, rate limit
+  | 'authing_error' // Authing answered with an error
+  | 'upstream_fault' // Authing could not be reached or answered unreadably
+  | 'unavailable' // this service refused to call: audit, overload, circuit open, shutting down
+  | 'served' // a documentation or other non-operation request
+
+export function keyedHash (key: string, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex')
+}
+
+/**
+ * The user id as the trail stores it: readable when its type says it is an opaque id, otherwise (and
+ * whenever the type is unknown) as a keyed hash.
+ */
+export function userIdFields (userId: string | undefined, userIdType: string | undefined, hmacKey: string): Record<string, string> {
+  if (userId === undefined || userId === '') return {}
+  const opaque = userIdType !== undefined && isUserIdType(userIdType) && !PERSONAL_USER_ID_TYPES.has(userIdType)
+  return opaque ? { userId } : { userIdHmac: keyedHash(hmacKey, userId) }
+}
+
+/**
+ * A path as the trail stores it for requests that matched no route: no query string, the segment after
+ * `/users/` (a user id, perhaps personal) replaced by a placeholder, and a bounded length.
+ */
+export function redactedPath (url: string): string {
+  const path = url.split('?', 1)[0] ?? ''
+  const redacted = path.replace(/^(\/users\/)[^/]*/, '$1{userId}')
+  return redacted.length > 200 ? `${redacted.slice(0, 200)}…` : redacted
+}
+
+/** Maps an HTTP status and error code of a request that never reached Authing to its outcome. */
+export function localOutcome (statusCode: number, code: string | undefined): Outcome {
+  if (statusCode < 400) return 'served'
+  if (code === 'AUDIT_UNAVAILABLE' || code === 'UPSTREAM_OVERLOADED' || code === 'UPSTREAM_CIRCUIT_OPEN' || code === 'SHUTTING_DOWN') return 'unavailable'
+  return 'rejected'
+}

@@ -1,0 +1,266 @@
+// The audit trail file: append-only JSON lines in a hash chain, each record on disk (fdatasync) before
+// `append` resolves. Appends that arrive while a sync is running are written and synced together in
+// the next batch (group commit), so durability costs one sync per batch, not one per record.
+import { basename, dirname, join } from 'node:path'
+import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises'
+import { chainLine, GENESIS_HASH, hashLine, parseChainLine, readFirstLine, readTail, type ChainHead } from './chain.ts'
+
+/** The file operations the trail needs; tests substitute failing ones. */
+export interface TrailFile {
+  append (data: Buffer): Promise<void>
+  sync (): Promise<void>
+  truncate (length: number): Promise<void>
+  close (): Promise<void>
+}
+
+export type OpenTrailFile = (path: string) => Promise<TrailFile>
+
+export const openTrailFile: OpenTrailFile = async (path) => {
+  const handle: FileHandle = await open(path, 'a', 0o640)
+  return {
+    async append (data) {
+      let written = 0
+      while (written < data.length) {
+        const { bytesWritten } = await handle.write(data, written, data.length - written)
+        if (bytesWritten === 0) throw new Error('audit write made no progress')
+        written += bytesWritten
+      }
+    },
+    sync: () => handle.datasync(),
+    truncate: (length) => handle.truncate(length),
+    close: () => handle.close()
+  }
+}
+
+async function syncDirectory (path: string): Promise<void> {
+  const handle = await open(path, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+export class AuditWriteError extends Error {
+  constructor (cause: unknown) {
+    super('the audit record could not be written', { cause })
+    this.name = 'AuditWriteError'
+  }
+}
+
+export interface AuditTrailOptions {
+  path: string
+  rotateBytes: number
+  rotateDaily: boolean
+  openFile?: OpenTrailFile
+  now?: () => Date
+  /** Called after each batch with its size and the time the write and sync took. */
+  onBatch?: (records: number, ms: number) => void
+  onError?: (error: unknown) => void
+}
+
+interface Pending {
+  record: Record<string, unknown>
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/** What recovery found when the trail was opened. */
+export interface OpenReport {
+  head: ChainHead
+  tornTail?: { bytes: number, sha256: string }
+}
+
+const MAX_BATCH = 4096
+const utcDay = (date: Date): string => date.toISOString().slice(0, 10)
+
+export class AuditTrail {
+  readonly path: string
+  readonly #options: AuditTrailOptions
+  readonly #openFile: OpenTrailFile
+  readonly #now: () => Date
+  #file: TrailFile | undefined
+  #offset = 0
+  #seq = 0
+  #prev = GENESIS_HASH
+  #fileFirstSeq = 1
+  #fileDay: string | undefined
+  #queue: Pending[] = []
+  #flushing: Promise<void> | undefined
+  #closed = false
+  /** False after a failed write, until a write succeeds again. */
+  healthy = true
+  failures = 0
+
+  private constructor (options: AuditTrailOptions) {
+    this.path = options.path
+    this.#options = options
+    this.#openFile = options.openFile ?? openTrailFile
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /** Opens the trail, continuing the chain from what is on disk (across rotation and a crash's torn tail). */
+  static async open (options: AuditTrailOptions): Promise<{ trail: AuditTrail, report: OpenReport }> {
+    const trail = new AuditTrail(options)
+    const report = await trail.#recover()
+    return { trail, report }
+  }
+
+  get head (): ChainHead { return { seq: this.#seq, prev: this.#prev } }
+  get pending (): number { return this.#queue.length }
+
+  /** Appends one record; resolves once it is on disk, rejects with AuditWriteError if it cannot be. */
+  append (record: Record<string, unknown>): Promise<void> {
+    if (this.#closed) return Promise.reject(new AuditWriteError(new Error('the audit trail is closed')))
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, resolve, reject })
+      this.#flushing ??= this.#flush()
+    })
+  }
+
+  /** Writes what is queued, then closes the file. Later appends are refused. */
+  async close (): Promise<void> {
+    this.#closed = true
+    while (this.#flushing !== undefined) await this.#flushing
+    await this.#file?.close()
+    this.#file = undefined
+  }
+
+  async #flush (): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH)
+        await this.#writeBatch(batch)
+      }
+    } finally {
+      this.#flushing = undefined
+    }
+  }
+
+  async #writeBatch (batch: Pending[]): Promise<void> {
+    const started = performance.now()
+    let seq = this.#seq
+    let prev = this.#prev
+    const lines: string[] = []
+    for (const { record } of batch) {
+      seq += 1
+      const line = chainLine(seq, prev, record)
+      prev = hashLine(line)
+      lines.push(line)
+    }
+    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8')
+    try {
+      await this.#rotateIfDue(data.length)
+      const file = this.#file ?? await this.#reopen()
+      try {
+        await file.append(data)
+        await file.sync()
+      } catch (error) {
+        // Cut off whatever part of the batch reached the file, so the chain on disk stays whole.
+        await file.truncate(this.#offset).catch(() => {})
+        throw error
+      }
+    } catch (error) {
+      this.healthy = false
+      this.failures += 1
+      this.#options.onError?.(error)
+      const failure = new AuditWriteError(error)
+      for (const pending of batch) pending.reject(failure)
+      return
+    }
+    this.#offset += data.length
+    this.#seq = seq
+    this.#prev = prev
+    this.#fileDay ??= utcDay(this.#now())
+    this.healthy = true
+    this.#options.onBatch?.(batch.length, performance.now() - started)
+    for (const pending of batch) pending.resolve()
+  }
+
+  async #reopen (): Promise<TrailFile> {
+    this.#file = await this.#openFile(this.path)
+    return this.#file
+  }
+
+  async #rotateIfDue (incoming: number): Promise<void> {
+    if (this.#offset === 0) return
+    const bySize = this.#offset + incoming > this.#options.rotateBytes
+    const byDay = this.#options.rotateDaily && this.#fileDay !== undefined && this.#fileDay !== utcDay(this.#now())
+    if (!bySize && !byDay) return
+    await this.#file?.close()
+    this.#file = undefined
+    // Named by the day and first sequence number of the records it holds, so names sort in chain order.
+    const rotated = `${this.path}.${this.#fileDay ?? utcDay(this.#now())}.${String(this.#fileFirstSeq).padStart(12, '0')}`
+    await rename(this.path, rotated)
+    this.#offset = 0
+    this.#fileFirstSeq = this.#seq + 1
+    this.#fileDay = undefined
+    await this.#reopen()
+    await syncDirectory(dirname(this.path))
+  }
+
+  /** Finds the chain head on disk and trims a torn last line, returning what it found. */
+  async #recover (): Promise<OpenReport> {
+    const directory = dirname(this.path)
+    await mkdir(directory, { recursive: true })
+    const report: OpenReport = { head: { seq: 0, prev: GENESIS_HASH } }
+
+    let size = 0
+    try {
+      size = (await stat(this.path)).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+    let source: string | undefined
+    if (size > 0) source = this.path
+    else source = await this.#latestRotated()
+
+    if (source !== undefined) {
+      const tail = await readTail(source)
+      if (tail.tornBytes.length > 0) {
+        if (source !== this.path) throw new Error(`${source}: a rotated audit file ends with an incomplete line`)
+        report.tornTail = { bytes: tail.tornBytes.length, sha256: hashLine(tail.tornBytes) }
+      }
+      if (tail.lastLine !== undefined) {
+        const parsed = parseChainLine(tail.lastLine)
+        if (parsed === undefined) {
+          throw new Error(`${source}: the last complete line is not an audit record; run \`npm run audit -- verify\` and move the file aside`)
+        }
+        report.head = { seq: parsed.seq, prev: hashLine(tail.lastLine), at: source }
+      }
+      if (source === this.path) {
+        const first = await readFirstLine(this.path)
+        const firstRecord = first === undefined ? undefined : parseChainLine(first)
+        this.#fileFirstSeq = firstRecord?.seq ?? report.head.seq + 1
+        const time = firstRecord?.record.time
+        if (typeof time === 'string') this.#fileDay = time.slice(0, 10)
+      }
+    }
+
+    this.#seq = report.head.seq
+    this.#prev = report.head.prev
+    if (source !== this.path) this.#fileFirstSeq = this.#seq + 1
+    const file = await this.#reopen()
+    this.#offset = source === this.path ? size : 0
+    if (report.tornTail !== undefined) {
+      this.#offset = size - report.tornTail.bytes
+      await file.truncate(this.#offset)
+      await file.sync()
+    }
+    await syncDirectory(directory)
+    return report
+  }
+
+  async #latestRotated (): Promise<string | undefined> {
+    const directory = dirname(this.path)
+    const prefix = `${basename(this.path)}.`
+    let best: { name: string, seq: number } | undefined
+    for (const name of await readdir(directory)) {
+      const match = name.startsWith(prefix) ? /^\d{4}-\d{2}-\d{2}\.(\d{12})$/.exec(name.slice(prefix.length)) : null
+      if (match === null) continue
+      const seq = Number(match[1])
+      if (best === undefined || seq > best.seq) best = { name, seq }
+    }
+    return best === undefined ? undefined : join(directory, best.name)
+  }
+}

@@ -1,0 +1,43 @@
+// Response headers that harden the service without breaking Swagger UI on plain HTTP (no
+// `upgrade-insecure-requests`, no HSTS: TLS, if any, is the gateway's business), and CORS for the
+// browser origins an operator lists (off by default).
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import { REQUEST_ID_HEADER } from './request-id.ts'
+
+async function securityPlugin (app: FastifyInstance, options: { corsOrigins: readonly string[] }): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null
+      }
+    },
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store')
+    return payload
+  })
+
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ['DELETE'],
+      allowedHeaders: ['authorization', 'content-type', REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER, 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      maxAge: 600
+    })
+  }
+}
+
+export default fp(securityPlugin, { name: 'security', fastify: '5.x' })

@@ -1,0 +1,62 @@
+// A bound on concurrent calls to Authing with a bounded waiting line. Past the line, callers are
+// turned away at once (503 with Retry-After) rather than piling up behind a slow upstream.
+import { ServiceError } from '../errors.ts'
+
+interface Waiter {
+  resolve: (release: () => void) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+export class Bulkhead {
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  #active = 0
+  readonly #queue: Waiter[] = []
+
+  constructor (maxConcurrent: number, maxQueue: number) {
+    this.maxConcurrent = maxConcurrent
+    this.maxQueue = maxQueue
+  }
+
+  get active (): number { return this.#active }
+  get queued (): number { return this.#queue.length }
+
+  /** Resolves with a release function once a slot is free; rejects when the queue is full or the deadline passes. */
+  acquire (deadline: number): Promise<() => void> {
+    if (this.#active < this.maxConcurrent) {
+      this.#active += 1
+      return Promise.resolve(this.#releaser())
+    }
+    if (this.#queue.length >= this.maxQueue) {
+      return Promise.reject(new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 }))
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const at = this.#queue.indexOf(waiter)
+          if (at !== -1) this.#queue.splice(at, 1)
+          reject(new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 }))
+        }, Math.max(0, deadline - Date.now()))
+      }
+      this.#queue.push(waiter)
+    })
+  }
+
+  #releaser (): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#queue.shift()
+      if (next === undefined) {
+        this.#active -= 1
+        return
+      }
+      clearTimeout(next.timer)
+      next.resolve(this.#releaser())
+    }
+  }
+}
