@@ -45,6 +45,8 @@ export interface SandboxOptions {
   maxSkewMs?: number
   tokenTtlSeconds?: number
   now?: () => number
+  /** Called with each request once it is answered (or dropped by a fault). */
+  onReceived?: (request: ReceivedRequest) => void
 }
 
 export interface ReceivedRequest {
@@ -106,7 +108,8 @@ export class Sandbox {
   readonly accessKeySecret: string
   url = ''
   #faults: Array<Required<Pick<Fault, 'times'>> & Fault> = []
-  readonly #options: Required<Omit<SandboxOptions, 'accessKeyId' | 'accessKeySecret'>>
+  readonly #options: Required<Omit<SandboxOptions, 'accessKeyId' | 'accessKeySecret' | 'onReceived'>>
+  readonly #onReceived: ((request: ReceivedRequest) => void) | undefined
   readonly #nonces = new Map<string, number>()
   #tokenKey = randomBytes(32)
 
@@ -119,6 +122,7 @@ export class Sandbox {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 7200,
       now: options.now ?? Date.now
     }
+    this.#onReceived = options.onReceived
     this.app = Fastify({ logger: false, keepAliveTimeout: 10_000 })
     this.app.removeAllContentTypeParsers()
     this.app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
@@ -176,7 +180,10 @@ export class Sandbox {
     if (fault !== undefined) {
       record.answer.fault = fault.mode
       const handled = await this.#applyFault(fault, reply)
-      if (handled) return reply
+      if (handled) {
+        this.#onReceived?.(record)
+        return reply
+      }
     }
 
     const answer = operation === 'delete' ? this.#delete(headers, body) : this.#issueToken(body)
@@ -186,6 +193,7 @@ export class Sandbox {
     if (answer.apiCode !== undefined) envelope.apiCode = answer.apiCode
     envelope.requestId = crypto.randomUUID()
     if (answer.data !== undefined) envelope.data = answer.data
+    this.#onReceived?.(record)
     return reply.code(200).send(envelope)
   }
 
