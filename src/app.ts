@@ -87,7 +87,7 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
   await app.register(healthPlugin)
   await app.register(callersPlugin, { config, ...(deps.callersWatchIntervalMs !== undefined ? { watchIntervalMs: deps.callersWatchIntervalMs } : {}) })
   await app.register(rateLimit, { global: false })
-  await app.register(docsPlugin, { publicBasePath: config.publicBasePath, sandbox: config.authing === undefined })
+  await app.register(docsPlugin, { publicBasePath: config.publicBasePath })
   await app.register(syncRelationsRoute, { config })
   return app
 }

@@ -4,24 +4,52 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { ErrorEnvelopeSchema, SuccessEnvelopeSchema } from '../schemas/route.ts'
+import { codesByStatus, ErrorEnvelopeSchema, errorExamples, SuccessEnvelopeSchema } from '../schemas/route.ts'
 import { SERVICE_VERSION } from '../version.ts'
 
 export interface DocsOptions {
   /** Prefix under which a gateway serves this service (PUBLIC_BASE_PATH); '' when served at the root. */
   publicBasePath: string
-  sandbox: boolean
 }
 
 const INTRO = `Removes a user's sync relation with one external identity source (WeCom, DingTalk, Lark, LDAP, AD,
 Moka, …) in Authing, on behalf of internal services that never hold the Authing management secret.
 
-Authenticate with **Authorize** and your caller key (\`Authorization: Bearer <key>\`).`
+Authenticate with **Authorize** and your caller key (\`Authorization: Bearer <key>\`).
 
-const SANDBOX_NOTE = `
+When the service runs its **built-in sandbox** instead of Authing (no Authing credentials configured), use the
+development key \`sandbox-dev-key\` and the demo users listed in the README (for example user
+\`6229ffaa0b1c2d3e4f5a6b7c\` with provider \`lark\`).`
 
-This instance talks to the **built-in sandbox**, not to Authing: use the development key \`sandbox-dev-key\` and
-the demo users listed in the README (for example user \`6229ffaa0b1c2d3e4f5a6b7c\` with provider \`lark\`).`
+const HEADERS: Record<string, { description: string, schema: Record<string, unknown> }> = {
+  'X-Request-Id': { description: "This service's request id (a UUID); also in the audit trail and logs.", schema: { type: 'string', format: 'uuid' } },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } },
+  'WWW-Authenticate': { description: 'The authentication scheme: `Bearer`.', schema: { type: 'string' } }
+}
+
+interface OperationObject { responses?: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { examples?: unknown, example?: unknown }> }> }
+
+/** Adds what the route schemas cannot carry: response headers and one named example per error code. */
+function addExamplesAndHeaders (document: { paths?: Record<string, Record<string, OperationObject>> }): void {
+  const byStatus = codesByStatus()
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const headers: Record<string, unknown> = { 'X-Request-Id': HEADERS['X-Request-Id'] }
+        if (status === '429' || status === '503') headers['Retry-After'] = HEADERS['Retry-After']
+        if (status === '401') headers['WWW-Authenticate'] = HEADERS['WWW-Authenticate']
+        response.headers = headers
+        const media = response.content?.['application/json']
+        if (media === undefined) continue
+        if (status === '200') {
+          media.examples = { removed: { summary: 'The relation was removed', value: SuccessEnvelopeSchema.examples[0] } }
+        } else {
+          media.examples = errorExamples(byStatus.get(Number(status)) ?? [])
+        }
+      }
+    }
+  }
+}
 
 async function docsPlugin (app: FastifyInstance, options: DocsOptions): Promise<void> {
   app.addSchema(SuccessEnvelopeSchema)
@@ -33,7 +61,7 @@ async function docsPlugin (app: FastifyInstance, options: DocsOptions): Promise<
       info: {
         title: 'sync-relations-proxy',
         version: SERVICE_VERSION,
-        description: INTRO + (options.sandbox ? SANDBOX_NOTE : ''),
+        description: INTRO,
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' }
       },
       servers: [{ url: options.publicBasePath === '' ? '/' : options.publicBasePath, description: 'This service' }],
@@ -47,6 +75,11 @@ async function docsPlugin (app: FastifyInstance, options: DocsOptions): Promise<
           }
         }
       }
+    },
+    transformObject: (documents) => {
+      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject
+      addExamplesAndHeaders(document as Parameters<typeof addExamplesAndHeaders>[0])
+      return document
     },
     refResolver: {
       // Shared schemas keep their names (IsSuccessRespDto, ErrorEnvelope) as components.
