@@ -1,6 +1,6 @@
 // What the service is: buildApp(config) returns a ready-to-listen Fastify instance with its plugins
 // registered in a fixed order. server.ts adds the process concerns (listen, signals).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import auditPlugin from './audit/plugin.ts'
@@ -20,8 +20,8 @@ import { redactedPath } from './audit/records.ts'
 import type { Sandbox } from './sandbox/emulator.ts'
 
 export interface AppDependencies {
-  /** A pino logger or Fastify logger options; default: pino at the configured level. */
-  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
+  /** Where log lines go (default: stdout), with the service's own redaction and serializers. */
+  logStream?: { write: (line: string) => void }
   /** Use this sandbox instead of starting one. */
   sandbox?: Sandbox
   /** Replace the audit trail's file operations (tests of the fail-closed stance). */
@@ -45,10 +45,10 @@ export const LOG_SERIALIZERS = {
 export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'res.headers["set-cookie"]']
 
 export async function buildApp (config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const logger = deps.logger ?? { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS }
+  const logger = { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS, ...(deps.logStream ? { stream: deps.logStream } : {}) }
   const metrics = new Metrics()
   const app = Fastify({
-    ...(typeof (logger as FastifyBaseLogger).child === 'function' ? { loggerInstance: logger as FastifyBaseLogger } : { logger: logger as FastifyServerOptions['logger'] }),
+    logger,
     genReqId: requestIdFor,
     requestIdHeader: false,
     routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
