@@ -35,7 +35,14 @@ export type RetryClass = 'safe' | 'token' | 'none'
 
 export type Mapped =
   | { ok: true, envelope: SuccessEnvelope, authing: AuthingFacts, retry: 'none' }
-  | { ok: false, error: ServiceError, retry: RetryClass, retryAfterMs?: number | undefined, upstreamFault: boolean }
+  | {
+    ok: false
+    error: ServiceError
+    retry: RetryClass
+    /** The wait Authing asked for (Retry-After), if it asked; a retry honours it instead of the backoff. */
+    retryAfterMs?: number | undefined
+    upstreamFault: boolean
+  }
 
 const MAX_MESSAGE_LENGTH = 500
 const MAX_REQUEST_ID_LENGTH = 128
@@ -106,14 +113,26 @@ const CALLER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'AUTHING_INVALID_ARGUMENT', 'USER_NOT_FOUND', 'AUTHING_NOT_FOUND', 'AUTHING_CONFLICT', 'AUTHING_INVALID_OPERATION'
 ])
 
+/** What a caller is told to wait when Authing throttles without saying for how long. */
 const DEFAULT_THROTTLE_RETRY_AFTER_MS = 1000
 
-function fail (code: ErrorCode, extra: { authing?: AuthingFacts, message?: string | undefined, retry?: RetryClass, retryAfterMs?: number | undefined, upstreamFault?: boolean } = {}): Mapped {
+interface FailExtra {
+  authing?: AuthingFacts
+  message?: string | undefined
+  retry?: RetryClass
+  retryAfterMs?: number | undefined
+  /** The Retry-After for the caller when Authing gave none. */
+  callerRetryAfterMs?: number | undefined
+  upstreamFault?: boolean
+}
+
+function fail (code: ErrorCode, extra: FailExtra = {}): Mapped {
   const retryAfterMs = extra.retryAfterMs
+  const callerRetryAfterMs = retryAfterMs ?? extra.callerRetryAfterMs
   const error = new ServiceError(code, {
     ...(extra.authing ? { authing: extra.authing } : {}),
     ...(extra.message ? { message: extra.message } : {}),
-    ...(retryAfterMs !== undefined ? { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) } : {})
+    ...(callerRetryAfterMs !== undefined ? { retryAfter: Math.max(1, Math.ceil(callerRetryAfterMs / 1000)) } : {})
   })
   return { ok: false, error, retry: extra.retry ?? 'none', retryAfterMs, upstreamFault: extra.upstreamFault ?? false }
 }
@@ -132,7 +151,7 @@ function mapEnvelope (envelope: Envelope, retryAfterMs: number | undefined, toke
   const code = (envelope.apiCode !== undefined ? codeForApiCode(envelope.apiCode) : undefined) ?? codeForStatusCode(envelope.statusCode)
   const message = CALLER_FACING.has(code) && envelope.message ? envelope.message : undefined
   if (code === 'AUTHING_THROTTLED') {
-    return fail(code, { authing, retry: 'safe', retryAfterMs: retryAfterMs ?? DEFAULT_THROTTLE_RETRY_AFTER_MS })
+    return fail(code, { authing, retry: 'safe', retryAfterMs, callerRetryAfterMs: DEFAULT_THROTTLE_RETRY_AFTER_MS })
   }
   const isSignatureCode = envelope.apiCode !== undefined && envelope.apiCode >= 1300 && envelope.apiCode <= 1306
   const retry: RetryClass = tokenMode && envelope.statusCode === 401 && !isSignatureCode ? 'token' : 'none'
@@ -160,11 +179,12 @@ export function mapAttempt (result: AttemptResult, options: { tokenMode?: boolea
     return fail('AUTHING_THROTTLED', {
       ...(envelope ? { authing: factsOf(envelope) } : {}),
       retry: 'safe',
-      retryAfterMs: retryAfterMs ?? DEFAULT_THROTTLE_RETRY_AFTER_MS
+      retryAfterMs,
+      callerRetryAfterMs: DEFAULT_THROTTLE_RETRY_AFTER_MS
     })
   }
   if (httpStatus === 503) {
-    return fail('UPSTREAM_UNAVAILABLE', { retry: 'safe', retryAfterMs, upstreamFault: true })
+    return fail('UPSTREAM_UNAVAILABLE', { retry: 'safe', retryAfterMs, callerRetryAfterMs: DEFAULT_THROTTLE_RETRY_AFTER_MS, upstreamFault: true })
   }
   if (httpStatus === 504 || httpStatus === 408) return fail('UPSTREAM_TIMEOUT', { upstreamFault: true })
   if (httpStatus >= 500) return fail('UPSTREAM_ERROR', { upstreamFault: true })
