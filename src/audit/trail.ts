@@ -211,39 +211,46 @@ export class AuditTrail {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
-    let source: string | undefined
-    if (size > 0) source = this.path
-    else source = await this.#latestRotated()
+    /** The chain head from a file's last complete line, if it has one. */
+    const headOf = (path: string, line: string | undefined): ChainHead | undefined => {
+      if (line === undefined) return undefined
+      const parsed = parseChainLine(line)
+      if (parsed === undefined) {
+        throw new Error(`${path}: the last complete line is not an audit record; run \`npm run audit -- verify\` and move the file aside`)
+      }
+      return { seq: parsed.seq, prev: hashLine(line), at: path }
+    }
 
-    if (source !== undefined) {
-      const tail = await readTail(source)
-      if (tail.tornBytes.length > 0) {
-        if (source !== this.path) throw new Error(`${source}: a rotated audit file ends with an incomplete line`)
-        report.tornTail = { bytes: tail.tornBytes.length, sha256: hashLine(tail.tornBytes) }
+    let currentHead: ChainHead | undefined
+    if (size > 0) {
+      const tail = await readTail(this.path)
+      if (tail.tornBytes.length > 0) report.tornTail = { bytes: tail.tornBytes.length, sha256: hashLine(tail.tornBytes) }
+      currentHead = headOf(this.path, tail.lastLine)
+    }
+    if (currentHead !== undefined) {
+      report.head = currentHead
+      const first = await readFirstLine(this.path)
+      const firstRecord = first === undefined ? undefined : parseChainLine(first)
+      this.#fileFirstSeq = firstRecord?.seq ?? currentHead.seq + 1
+      const time = firstRecord?.record.time
+      if (typeof time === 'string') this.#fileDay = time.slice(0, 10)
+    } else {
+      // The current file is missing, empty, or holds only a torn line: the chain continues from the
+      // newest rotated file, if there is one.
+      const rotated = await this.#latestRotated()
+      if (rotated !== undefined) {
+        const tail = await readTail(rotated)
+        if (tail.tornBytes.length > 0) throw new Error(`${rotated}: a rotated audit file ends with an incomplete line`)
+        report.head = headOf(rotated, tail.lastLine) ?? report.head
       }
-      if (tail.lastLine !== undefined) {
-        const parsed = parseChainLine(tail.lastLine)
-        if (parsed === undefined) {
-          throw new Error(`${source}: the last complete line is not an audit record; run \`npm run audit -- verify\` and move the file aside`)
-        }
-        report.head = { seq: parsed.seq, prev: hashLine(tail.lastLine), at: source }
-      }
-      if (source === this.path) {
-        const first = await readFirstLine(this.path)
-        const firstRecord = first === undefined ? undefined : parseChainLine(first)
-        this.#fileFirstSeq = firstRecord?.seq ?? report.head.seq + 1
-        const time = firstRecord?.record.time
-        if (typeof time === 'string') this.#fileDay = time.slice(0, 10)
-      }
+      this.#fileFirstSeq = report.head.seq + 1
     }
 
     this.#seq = report.head.seq
     this.#prev = report.head.prev
-    if (source !== this.path) this.#fileFirstSeq = this.#seq + 1
     const file = await this.#reopen()
-    this.#offset = source === this.path ? size : 0
+    this.#offset = size - (report.tornTail?.bytes ?? 0)
     if (report.tornTail !== undefined) {
-      this.#offset = size - report.tornTail.bytes
       await file.truncate(this.#offset)
       await file.sync()
     }
