@@ -1,5 +1,7 @@
 // What the service is: buildApp(config) returns a ready-to-listen Fastify instance with its plugins
 // registered in a fixed order. server.ts adds the process concerns (listen, signals).
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -64,6 +66,23 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
         .finally(() => {
           (reply as FastifyReply).code(serviceError.statusCode).header(REQUEST_ID_HEADER, requestId).type('application/json; charset=utf-8')
             .send(errorEnvelope(serviceError, requestId))
+        })
+    },
+    // Requests Node's HTTP parser rejects (oversized headers, garbage, a slow sender): answered in the
+    // envelope and audited like any other rejection, though no request object exists for them.
+    clientErrorHandler: (error, socket) => {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+        socket.destroy()
+        return
+      }
+      const serviceError = new ServiceError(code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'INVALID_REQUEST')
+      const requestId = randomUUID()
+      const body = JSON.stringify(errorEnvelope(serviceError, requestId))
+      void app.audit.raw({ requestId, callerAddress: socket.remoteAddress, method: undefined, url: undefined, status: serviceError.statusCode, code: serviceError.code })
+        .finally(() => {
+          if (!socket.writable) return
+          socket.end(`HTTP/1.1 ${serviceError.statusCode} ${STATUS_CODES[serviceError.statusCode] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\nConnection: close\r\n\r\n${body}`)
         })
     }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -100,11 +100,14 @@ export function errorExamples (codes: readonly ErrorCode[]): Record<string, { su
   return examples
 }
 
+/** Codes answered for requests that never matched the route (documented in the README, not on the operation). */
+const NOT_ROUTE_ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'INTERNAL_ERROR'])
+
 /** Which error codes the route can answer with, per HTTP status (for the OpenAPI document). */
 export function codesByStatus (): Map<number, ErrorCode[]> {
   const byStatus = new Map<number, ErrorCode[]>()
   for (const code of ERROR_CODES) {
-    if (code === 'NOT_FOUND' || code === 'METHOD_NOT_ALLOWED' || code === 'HEADERS_TOO_LARGE' || code === 'INTERNAL_ERROR') continue
+    if (NOT_ROUTE_ANSWERS.has(code)) continue
     const status = ERROR_CATALOG[code].status
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }

@@ -1,7 +1,7 @@
 // Over a real socket: inject() accepts URLs that a real HTTP parser would treat differently, so percent-
 // encoding and '+' are checked the way a client sends them, byte for byte up to the body Authing receives.
 import { request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildTestApp, DEV_KEY } from '../helpers/app.ts'
 
@@ -71,4 +71,27 @@ t.test('DELETE with Content-Type: application/json and Content-Length: 0 over a 
   const { port } = app.server.address() as AddressInfo
   const response = await rawDelete(port, '/users/6229ffaa0b1c2d3e4f5a6b7c/sync-relations/lark', { 'content-type': 'application/json', 'content-length': '0' })
   t.equal(response.status, 200)
+})
+
+t.test('requests the HTTP parser rejects are answered in the envelope and audited', async (t) => {
+  const { app, audit } = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const oversized = await rawDelete(port, '/users/6229ffaa0b1c2d3e4f5a6b7c/sync-relations/lark', { 'x-padding': 'p'.repeat(20_000) })
+  t.equal(oversized.status, 431)
+  const body = JSON.parse(oversized.body)
+  t.match(body, { statusCode: 431, code: 'HEADERS_TOO_LARGE' })
+  t.equal(body.requestId, oversized.headers['x-request-id'])
+
+  const garbage = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.write('NOT HTTP AT ALL\r\n\r\n') })
+    let data = ''
+    socket.on('data', (chunk) => { data += chunk.toString() })
+    socket.on('end', () => { resolve(data) })
+    socket.on('error', reject)
+  })
+  t.match(garbage, /^HTTP\/1\.1 400 /)
+  t.match(garbage, /"code":"INVALID_REQUEST"/)
+  const codes = audit().filter((record) => record.type === 'request').map((record) => record.code)
+  t.ok(codes.includes('HEADERS_TOO_LARGE') && codes.includes('INVALID_REQUEST'), 'both are on the audit trail')
 })
