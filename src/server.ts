@@ -41,11 +41,13 @@ const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost
 const base = `http://${shownHost}:${port}`
 const lines = [`sync-relations-proxy listening on ${base}`, `Swagger UI: ${base}/docs`]
 if (config.authing === undefined) {
-  lines.push(
-    'Upstream: the built-in SANDBOX (no Authing credentials configured); nothing reaches Authing.',
-    `Sandbox caller key: ${SANDBOX_CALLER.key}`,
-    `Try: curl -i -X DELETE -H 'Authorization: Bearer ${SANDBOX_CALLER.key}' ${base}/users/6229ffaa0b1c2d3e4f5a6b7c/sync-relations/lark`
-  )
+  lines.push('Upstream: the built-in SANDBOX (no Authing credentials configured); nothing reaches Authing.')
+  if (config.callers.file === undefined) {
+    lines.push(
+      `Sandbox caller key: ${SANDBOX_CALLER.key}`,
+      `Try: curl -i -X DELETE -H 'Authorization: Bearer ${SANDBOX_CALLER.key}' ${base}/users/6229ffaa0b1c2d3e4f5a6b7c/sync-relations/lark`
+    )
+  }
 } else {
   lines.push(`Upstream: Authing at ${config.authing.host} (${config.authingOptions.authMode} mode)`)
 }
