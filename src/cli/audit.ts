@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { SANDBOX_AUDIT_HMAC_KEY } from '../config.ts'
-import { verifyChain, type VerifyReport } from '../audit/chain.ts'
+import { parseChainLine, readFirstLine, verifyChain, type VerifyReport } from '../audit/chain.ts'
 import { keyedHash } from '../audit/records.ts'
 import { isUserIdType, PERSONAL_USER_ID_TYPES, USER_ID_TYPES } from '../schemas/identifiers.ts'
 
@@ -236,19 +236,16 @@ function buildFilters (values: Record<string, string | boolean | undefined>, io:
 async function * readRecords (files: string[], skipped: { lines: number }): AsyncGenerator<AuditRecord> {
   const ordered: Array<{ file: string, firstSeq: number }> = []
   for (const file of files) {
-    let firstSeq = Number.MAX_SAFE_INTEGER
-    for await (const record of fileRecords(file, { lines: 0 })) {
-      if (typeof record.seq === 'number') firstSeq = record.seq
-      break
-    }
-    ordered.push({ file, firstSeq })
+    const first = await readFirstLine(file)
+    ordered.push({ file, firstSeq: (first === undefined ? undefined : parseChainLine(first))?.seq ?? Number.MAX_SAFE_INTEGER })
   }
   ordered.sort((a, b) => a.firstSeq - b.firstSeq)
   for (const { file } of ordered) yield * fileRecords(file, skipped)
 }
 
 async function * fileRecords (file: string, skipped: { lines: number }): AsyncGenerator<AuditRecord> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
+  const input = createReadStream(file, { encoding: 'utf8' })
+  const lines = createInterface({ input, crlfDelay: Infinity })
   try {
     for await (const line of lines) {
       if (line === '') continue
@@ -264,6 +261,7 @@ async function * fileRecords (file: string, skipped: { lines: number }): AsyncGe
     }
   } finally {
     lines.close()
+    input.destroy()
   }
 }
 
