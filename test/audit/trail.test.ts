@@ -52,7 +52,7 @@ t.test('group commit: concurrent appends share syncs, and each resolves only aft
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(resolved.filter(Boolean).length, 0, 'no append has resolved while its sync is pending')
   t.ok(fileLines(path).length >= 1, 'the first batch is written (not yet synced)')
-  t.equal(trail.pending, 199, 'appends arriving during the sync wait for the next batch')
+  t.ok(trail.pending > 0 && trail.pending < 200, `appends arriving during the sync wait for the next batch (${trail.pending} queued)`)
 
   sink.releaseSyncs()
   await Promise.all(appends)
