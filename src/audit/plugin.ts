@@ -68,7 +68,7 @@ export class AuditLog {
     const provider = typeof params.provider === 'string' ? params.provider.slice(0, 64) : undefined
     // An absent userIdType means the default; a repeated one (an array) is unknown, so the id gets hashed.
     const rawType = query.userIdType
-    const userIdType = rawType === undefined ? (matched ? 'user_id' : undefined) : typeof rawType === 'string' ? rawType.slice(0, 32) : undefined
+    const userIdType = rawType === undefined ? (typeof params.userId === 'string' ? 'user_id' : undefined) : typeof rawType === 'string' ? rawType.slice(0, 32) : undefined
     const userId = typeof params.userId === 'string' ? params.userId : undefined
     return {
       requestId: request.id,

@@ -2,7 +2,7 @@
 // personal data (email, phone, username) are stored as HMAC-SHA256 under AUDIT_HMAC_KEY, so an
 // investigator who knows the value can find its records (`npm run audit -- find`) but a reader cannot.
 import { createHmac } from 'node:crypto'
-import { PERSONAL_USER_ID_TYPES, isUserIdType } from '../schemas/identifiers.ts'
+import { DOCUMENTED_PROVIDERS, PERSONAL_USER_ID_TYPES, isUserIdType } from '../schemas/identifiers.ts'
 
 export const AUDIT_RECORD_VERSION = 1
 
@@ -31,13 +31,19 @@ export function userIdFields (userId: string | undefined, userIdType: string | u
   return opaque ? { userId } : { userIdHmac: keyedHash(hmacKey, userId) }
 }
 
+/** Path words that say nothing about a person; every other segment of an unmatched path is masked. */
+const PATH_VOCABULARY: ReadonlySet<string> = new Set([
+  'users', 'sync-relations', 'sync-relation', 'docs', 'static', 'json', 'yaml', 'health', 'live', 'ready', 'metrics',
+  'api', 'v3', 'favicon.ico', 'robots.txt', ...DOCUMENTED_PROVIDERS
+])
+
 /**
- * A path as the trail stores it for requests that matched no route: no query string, the segment after
- * `/users/` (a user id, perhaps personal) replaced by a placeholder, and a bounded length.
+ * A path as logs and the trail keep it: no query string, every segment outside a small fixed vocabulary
+ * replaced by `*` (a segment may be an email, a phone number or a username), and a bounded length.
  */
 export function redactedPath (url: string): string {
   const path = url.split('?', 1)[0] ?? ''
-  const redacted = path.replace(/^(\/users\/)[^/]*/, '$1{userId}')
+  const redacted = path.split('/').map((segment) => (segment === '' || PATH_VOCABULARY.has(segment) ? segment : '*')).join('/')
   return redacted.length > 200 ? `${redacted.slice(0, 200)}…` : redacted
 }
 

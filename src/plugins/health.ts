@@ -32,6 +32,11 @@ async function healthPlugin (app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request) => {
     if (app.draining && request.routeOptions.config?.audit !== false) throw new ServiceError('SHUTTING_DOWN', { retryAfter: 1 })
   })
+  // ...and every answer closes its connection, so kept-alive clients do not hold the server open.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (app.draining) reply.header('connection', 'close')
+    return payload
+  })
 
   let lastProbe = 0
   const hidden = { hide: true, response: { 200: Checks, 503: Checks } }

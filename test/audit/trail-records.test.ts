@@ -126,28 +126,28 @@ const SCENARIOS: Scenario[] = [
     name: 'an unknown route is a 404 with the path redacted',
     calls: [DELETE('/users/alice@example.com/sync-relation/lark?userIdType=email')],
     statuses: [404],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 404, code: 'NOT_FOUND', path: '/users/{userId}/sync-relation/lark', userIdType: 'email' }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 404, code: 'NOT_FOUND', path: '/users/*/sync-relation/lark', userIdType: 'email' }],
     absent: ['alice']
   },
   {
     name: 'another method on the route is a 405 with the path redacted',
     calls: [{ method: 'GET', url: routeUrl('alice@example.com', 'lark', '?userIdType=email'), headers: AUTH }],
     statuses: [405],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 405, code: 'METHOD_NOT_ALLOWED', path: '/users/{userId}/sync-relations/lark', userIdType: 'email' }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 405, code: 'METHOD_NOT_ALLOWED', path: '/users/*/sync-relations/lark', userIdType: 'email' }],
     absent: ['alice']
   },
   {
     name: 'a malformed URL is a 400 MALFORMED_URL with the path redacted',
     calls: [DELETE('/users/100%/sync-relations/lark')],
     statuses: [400],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 400, code: 'MALFORMED_URL', path: '/users/{userId}/sync-relations/lark' }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 400, code: 'MALFORMED_URL', path: '/users/*/sync-relations/lark' }],
     absent: ['100%']
   },
   {
     name: 'a path parameter longer than the router limit is a 400 INVALID_USER_ID, audited with no user id',
     calls: [DELETE(`/users/${'x'.repeat(9000)}/sync-relations/lark`)],
     statuses: [400],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 400, code: 'INVALID_USER_ID', path: '/users/{userId}/sync-relations/lark' }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 400, code: 'INVALID_USER_ID', path: '/users/*/sync-relations/lark' }],
     absent: ['xxxxxxxxxx']
   },
   {
@@ -345,7 +345,7 @@ t.test('unknown paths do not keep personal ids that sit elsewhere than right aft
     const response = await app.inject({ method: 'DELETE', url, headers: AUTH })
     t.equal(response.statusCode, 404, url)
   }
-  t.notOk(readFileSync(auditPath, 'utf8').includes('dora@example.com'), 'the email is not in the trail', { todo: 'bug: src/audit/records.ts redactedPath only redacts the segment right after a leading /users/' })
+  t.notOk(readFileSync(auditPath, 'utf8').includes('dora@example.com'), 'the email is not in the trail')
 })
 
 t.test('the stop record closes the trail when the app closes', async (t) => {
