@@ -27,6 +27,13 @@ export class CircuitBreaker {
     return this.#state
   }
 
+  /** Throws UPSTREAM_CIRCUIT_OPEN if a call would be refused now, without taking the probe slot. */
+  refuseIfOpen (): void {
+    const state = this.state
+    if (state === 'closed' || (state === 'half-open' && !this.#probeInFlight)) return
+    throw this.#openError()
+  }
+
   /**
    * Asks to send one call. Throws UPSTREAM_CIRCUIT_OPEN when the circuit is open, or half-open with its
    * probe already out. The returned token must be settled with `success` or `failure`.
@@ -38,8 +45,12 @@ export class CircuitBreaker {
       this.#probeInFlight = true
       return { probe: true }
     }
+    throw this.#openError()
+  }
+
+  #openError (): ServiceError {
     const remaining = this.#state === 'open' ? this.#options.openMs - (this.#options.now() - this.#openedAt) : 1000
-    throw new ServiceError('UPSTREAM_CIRCUIT_OPEN', { retryAfter: Math.max(1, Math.ceil(remaining / 1000)) })
+    return new ServiceError('UPSTREAM_CIRCUIT_OPEN', { retryAfter: Math.max(1, Math.ceil(remaining / 1000)) })
   }
 
   /** Authing answered (even with a business error): the upstream works. */

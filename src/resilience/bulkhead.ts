@@ -22,6 +22,13 @@ export class Bulkhead {
   get active (): number { return this.#active }
   get queued (): number { return this.#queue.length }
 
+  /** Throws UPSTREAM_OVERLOADED if a call would be turned away now. */
+  refuseIfFull (): void {
+    if (this.#active >= this.maxConcurrent && this.#queue.length >= this.maxQueue) {
+      throw new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 })
+    }
+  }
+
   /** Resolves with a release function once a slot is free; rejects when the queue is full or the deadline passes. */
   acquire (deadline: number): Promise<() => void> {
     if (this.#active < this.maxConcurrent) {

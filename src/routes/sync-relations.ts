@@ -83,6 +83,9 @@ async function removeRelation (
   const caller = request.caller as NonNullable<typeof request.caller>
   const release = app.callers.enter(caller)
   try {
+    // Fail fast, before an attempt record that would only say "refused": an open circuit or a full queue.
+    app.upstream.breaker.refuseIfOpen()
+    app.upstream.bulkhead.refuseIfFull()
     try {
       await app.audit.attempt(request)
     } catch {

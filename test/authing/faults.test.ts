@@ -87,7 +87,7 @@ t.test('the total deadline bounds a call, retries included', async (t) => {
 })
 
 t.test('the circuit opens after sustained faults, fails fast, and closes after a successful probe', async (t) => {
-  const { app, sandbox } = await buildTestApp(t, { ...FAST, BREAKER_FAILURE_THRESHOLD: '2', BREAKER_OPEN_MS: '300' }, noJitter)
+  const { app, sandbox, audit } = await buildTestApp(t, { ...FAST, BREAKER_FAILURE_THRESHOLD: '2', BREAKER_OPEN_MS: '300' }, noJitter)
   sandbox.injectFault({ mode: 'http-status', status: 500, times: 2 })
   for (let i = 0; i < 2; i++) {
     t.equal((await app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/lark`, headers: AUTH })).statusCode, 502)
@@ -98,6 +98,7 @@ t.test('the circuit opens after sustained faults, fails fast, and closes after a
   t.equal(open.json().code, 'UPSTREAM_CIRCUIT_OPEN')
   t.ok(Number(open.headers['retry-after']) >= 1)
   t.equal(sandbox.received.length, before, 'an open circuit sends nothing')
+  t.match(recordsFor(audit(), String(open.headers['x-request-id'])), [{ type: 'request', outcome: 'unavailable', status: 503, code: 'UPSTREAM_CIRCUIT_OPEN' }], 'one record, no attempt')
   t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 503, 'not ready while open')
   t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /authing_circuit_state\{state="open"\} 1/)
 
@@ -108,7 +109,7 @@ t.test('the circuit opens after sustained faults, fails fast, and closes after a
 })
 
 t.test('past the concurrency bound and a full queue, callers get 503 with Retry-After at once', async (t) => {
-  const { app, sandbox } = await buildTestApp(t, { ...FAST, UPSTREAM_MAX_CONCURRENCY: '1', UPSTREAM_MAX_QUEUE: '1' }, noJitter)
+  const { app, sandbox, audit } = await buildTestApp(t, { ...FAST, UPSTREAM_MAX_CONCURRENCY: '1', UPSTREAM_MAX_QUEUE: '1' }, noJitter)
   sandbox.injectFault({ mode: 'latency', delayMs: 200, times: 2 })
   const first = app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/lark`, headers: AUTH })
   const second = app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/wechatwork`, headers: AUTH })
@@ -119,6 +120,7 @@ t.test('past the concurrency bound and a full queue, callers get 503 with Retry-
   t.equal(third.json().code, 'UPSTREAM_OVERLOADED')
   t.equal(third.headers['retry-after'], '1')
   t.ok(Date.now() - started < 150, 'refused at once, not after waiting')
+  t.match(recordsFor(audit(), String(third.headers['x-request-id'])), [{ type: 'request', outcome: 'unavailable', code: 'UPSTREAM_OVERLOADED' }])
   t.equal((await first).statusCode, 200)
   t.equal((await second).statusCode, 200, 'the queued call was served')
 })
