@@ -21,19 +21,32 @@ When the service runs its **built-in sandbox** instead of Authing (no Authing cr
 development key \`sandbox-dev-key\` and the demo users listed in the README (for example user
 \`6229ffaa0b1c2d3e4f5a6b7c\` with provider \`lark\`).`
 
-const HEADERS: Record<string, { description: string, schema: Record<string, unknown> }> = {
-  'X-Request-Id': { description: "This service's request id (a UUID); also in the audit trail and logs.", schema: { type: 'string', format: 'uuid' } },
-  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } },
-  'WWW-Authenticate': { description: 'The authentication scheme: `Bearer`.', schema: { type: 'string' } }
+const EXAMPLE_REQUEST_ID = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d'
+
+const HEADERS: Record<string, { description: string, required: boolean, schema: Record<string, unknown>, example: unknown }> = {
+  'X-Request-Id': { description: "This service's request id (a UUID); also in the audit trail and logs.", required: true, schema: { type: 'string', format: 'uuid' }, example: EXAMPLE_REQUEST_ID },
+  'Retry-After': { description: 'Seconds to wait before retrying.', required: false, schema: { type: 'integer', minimum: 1 }, example: 1 },
+  'WWW-Authenticate': { description: 'The authentication scheme: `Bearer`.', required: true, schema: { type: 'string' }, example: 'Bearer realm="sync-relations-proxy", error="invalid_token"' }
 }
 
-interface OperationObject { responses?: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { examples?: unknown, example?: unknown }> }> }
+/** The request header a caller may send to choose its request id (see the request-id plugin). */
+const REQUEST_ID_PARAMETER = {
+  in: 'header',
+  name: 'X-Request-Id',
+  required: false,
+  description: 'Choose the id of this request (a UUID), to find it later in your logs and ours. Anything that is not a UUID is replaced by a new one.',
+  schema: { type: 'string', format: 'uuid' },
+  example: EXAMPLE_REQUEST_ID
+}
 
-/** Adds what the route schemas cannot carry: response headers and one named example per error code. */
+interface OperationObject { parameters?: unknown[], responses?: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { examples?: unknown, example?: unknown }> }> }
+
+/** Adds what the route schemas cannot carry: headers, and one named example per error code. */
 function addExamplesAndHeaders (document: { paths?: Record<string, Record<string, OperationObject>> }): void {
   const byStatus = codesByStatus()
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
+      operation.parameters = [...(operation.parameters ?? []), REQUEST_ID_PARAMETER]
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         const headers: Record<string, unknown> = { 'X-Request-Id': HEADERS['X-Request-Id'] }
         if (status === '429' || status === '503') headers['Retry-After'] = HEADERS['Retry-After']

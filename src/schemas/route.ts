@@ -7,11 +7,11 @@ import { DEFAULT_USER_ID_TYPE, DOCUMENTED_PROVIDERS, MAX_USER_ID_LENGTH, USER_ID
 export const ROUTE_URL = '/users/:userId/sync-relations/:provider'
 
 export const SuccessEnvelopeSchema = Type.Object({
-  statusCode: Type.Literal(200, { description: 'Authing business status: 200 means the call succeeded.' }),
-  message: Type.String({ description: "Authing's message, in AUTHING_LANG." }),
-  requestId: Type.Optional(Type.String({ description: "Authing's request id (quote it to Authing support)." })),
+  statusCode: Type.Literal(200, { description: 'Authing business status: 200 means the call succeeded.', examples: [200] }),
+  message: Type.String({ minLength: 0, description: "Authing's message, in AUTHING_LANG (may be empty).", examples: ['操作成功'] }),
+  requestId: Type.Optional(Type.String({ minLength: 0, description: "Authing's request id (quote it to Authing support).", examples: ['934108e5-9fbf-4d24-8da1-c330328abd6c'] })),
   data: Type.Object({
-    success: Type.Boolean({ description: 'Whether Authing removed the relation.' })
+    success: Type.Boolean({ description: 'Whether Authing removed the relation.', examples: [true] })
   }, { additionalProperties: false })
 }, {
   $id: 'IsSuccessRespDto',
@@ -26,13 +26,13 @@ export type SuccessEnvelopeBody = Static<typeof SuccessEnvelopeSchema>
 const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[]
 
 export const ErrorEnvelopeSchema = Type.Object({
-  statusCode: Type.Integer({ description: 'The HTTP status of this response.' }),
-  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODES, description: 'Stable, machine-readable error code (see the README error table).' }),
-  message: Type.String({ description: 'What went wrong, for humans. Never contains secrets or internals.' }),
-  requestId: Type.String({ description: "This service's request id, the same as the X-Request-Id header." }),
-  apiCode: Type.Optional(Type.Integer({ description: "Authing's detailed error code, when Authing gave one." })),
-  authingStatusCode: Type.Optional(Type.Integer({ description: "Authing's business statusCode, when the error came from Authing." })),
-  authingRequestId: Type.Optional(Type.String({ description: "Authing's request id, when the error came from Authing." }))
+  statusCode: Type.Integer({ description: 'The HTTP status of this response.', examples: [404] }),
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODES, description: 'Stable, machine-readable error code (see the README error table).', examples: ['USER_NOT_FOUND'] }),
+  message: Type.String({ minLength: 1, description: 'What went wrong, for humans. Never contains secrets or internals.', examples: ['用户不存在'] }),
+  requestId: Type.String({ minLength: 1, description: "This service's request id, the same as the X-Request-Id header.", examples: ['b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d'] }),
+  apiCode: Type.Optional(Type.Integer({ description: "Authing's detailed error code, when Authing gave one.", examples: [2004] })),
+  authingStatusCode: Type.Optional(Type.Integer({ description: "Authing's business statusCode, when the error came from Authing.", examples: [404] })),
+  authingRequestId: Type.Optional(Type.String({ minLength: 0, description: "Authing's request id, when the error came from Authing.", examples: ['c8a2e6f0-1b2c-4d3e-8f9a-0b1c2d3e4f5a'] }))
 }, {
   $id: 'ErrorEnvelope',
   title: 'ErrorEnvelope',
