@@ -69,9 +69,10 @@ t.test('the service and the official SDK send the same delete-user-sync-relation
   const agent = createAgent({ keepAliveTimeoutMs: 1000, connections: 4, connectTimeoutMs: 2000 })
   t.teardown(() => agent.close())
   const fetch = createFetch(agent)
+  const serviceNonces: string[] = []
 
   for (const { label, body, options = {} } of cases) {
-    t.test(label, async (t) => {
+    await t.test(label, async (t) => {
       const recorder = await startRecorder()
       t.teardown(() => recorder.close())
 
@@ -135,11 +136,14 @@ t.test('the service and the official SDK send the same delete-user-sync-relation
         t.equal(request.headers.authorization, independentAuthorization(request, 'AK', 'SK'), 'the authorization verifies with SK')
       }
       t.not(fromService.headers['x-authing-signature-nonce'], fromSdk.headers['x-authing-signature-nonce'], 'each request has its own nonce')
+      serviceNonces.push(String(fromService.headers['x-authing-signature-nonce']))
 
       t.notOk('x-authing-userpool-id' in fromService.headers, 'no x-authing-userpool-id in signature mode')
       t.notOk('x-authing-request-from' in fromService.headers, 'no x-authing-request-from in signature mode')
     })
   }
+
+  t.equal(new Set(serviceNonces).size, cases.length, 'the service never reuses a nonce across calls')
 })
 
 t.test('the independent verifier refuses a request signed with another secret', async (t) => {
