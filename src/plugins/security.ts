@@ -30,8 +30,13 @@ async function securityPlugin (app: FastifyInstance, options: { corsOrigins: rea
   })
 
   if (options.corsOrigins.length > 0) {
+    const listed = new Set(options.corsOrigins)
     await app.register(cors, {
-      origin: [...options.corsOrigins],
+      // Only a listed origin gets CORS headers. Any other request, a preflight included, is handled as if
+      // CORS were off (an OPTIONS is answered 405 with `Allow: DELETE`), so the browser refuses it. A
+      // preflight is answered before any route hook: it carries no caller key and is never asked for one.
+      origin: (origin, callback) => { callback(null, origin !== undefined && listed.has(origin) ? origin : false) },
+      strictPreflight: false,
       methods: ['DELETE'],
       allowedHeaders: ['authorization', 'content-type', REQUEST_ID_HEADER],
       exposedHeaders: [REQUEST_ID_HEADER, 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
