@@ -30,7 +30,8 @@ async function securityPlugin (app: FastifyInstance, options: { corsOrigins: rea
   })
 
   if (options.corsOrigins.length > 0) {
-    const listed = new Set(options.corsOrigins)
+    // Browsers send the origin in lowercase; CORS_ORIGINS may not be.
+    const listed = new Set(options.corsOrigins.map((origin) => origin.toLowerCase()))
     await app.register(cors, {
       // Only a listed origin gets CORS headers. Any other request, a preflight included, is handled as if
       // CORS were off (an OPTIONS is answered 405 with `Allow: DELETE`), so the browser refuses it. A

@@ -89,3 +89,10 @@ t.test('an OPTIONS without Origin is not a preflight and is answered like CORS o
   t.equal(response.headers.allow, 'DELETE')
   t.same(corsHeaders(response.headers), [])
 })
+
+t.test('CORS_ORIGINS is compared without regard to case, as browsers send origins in lowercase', async (t) => {
+  const { app } = await buildTestApp(t, { CORS_ORIGINS: 'https://Tools.Example.com' })
+  const response = await app.inject(preflight(TOOLS))
+  t.equal(response.statusCode, 204)
+  t.equal(response.headers['access-control-allow-origin'], TOOLS)
+})
