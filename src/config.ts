@@ -132,7 +132,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const converted = Value.Convert(EnvironmentSchema, Value.Default(EnvironmentSchema, raw))
   // Values are never echoed: some of them are secrets.
   const problems = [...Value.Errors(EnvironmentSchema, converted)].map((error) => `${error.path.slice(1)}: ${error.message}`)
-  if (problems.length > 0) throw new ConfigError(problems)
+  // Carry on with the cross-field checks even if some values are malformed: every problem is reported at once.
   const e = converted as Environment
 
   if (e.AUTHING_ACCESS_KEY_SECRET !== undefined && e.AUTHING_ACCESS_KEY_SECRET_FILE !== undefined) {
@@ -180,7 +180,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       problems.push(`AUTHING_EXTRA_PROVIDERS: "${provider.slice(0, 64)}" is not a provider name (lowercase letters, digits and hyphens)`)
     }
   }
-  if (e.UPSTREAM_ATTEMPT_TIMEOUT_MS > e.UPSTREAM_TOTAL_TIMEOUT_MS) {
+  if (typeof e.UPSTREAM_ATTEMPT_TIMEOUT_MS === 'number' && typeof e.UPSTREAM_TOTAL_TIMEOUT_MS === 'number' && e.UPSTREAM_ATTEMPT_TIMEOUT_MS > e.UPSTREAM_TOTAL_TIMEOUT_MS) {
     problems.push('UPSTREAM_ATTEMPT_TIMEOUT_MS must not exceed UPSTREAM_TOTAL_TIMEOUT_MS')
   }
   const corsOrigins = commaList(e.CORS_ORIGINS)

@@ -114,6 +114,10 @@ export class AuthingClient {
       let outcome: { mapped: Mapped, sent: boolean, token?: string | undefined }
       try {
         outcome = await this.#attempt(body, deadline)
+      } catch (error) {
+        // Never leave the breaker waiting on a probe that will not report back.
+        breaker.release(ticket)
+        throw error
       } finally {
         release()
       }
@@ -199,7 +203,8 @@ export class AuthingClient {
     const deadline = Date.now() + this.#options.attemptTimeoutMs
     const { result } = await this.#send(TOKEN_PATH, { 'x-authing-lang': lang }, { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret }, deadline)
     if (result.kind === 'response' && result.httpStatus === 200 && result.body.kind === 'json') {
-      const envelope = result.body.value as { statusCode?: unknown, data?: { access_token?: unknown, expires_in?: unknown } }
+      const value = result.body.value
+      const envelope = (typeof value === 'object' && value !== null ? value : {}) as { statusCode?: unknown, data?: { access_token?: unknown, expires_in?: unknown } | null }
       const accessToken = envelope.data?.access_token
       const expiresIn = envelope.data?.expires_in
       if (envelope.statusCode === 200 && typeof accessToken === 'string' && typeof expiresIn === 'number' && expiresIn > 0) {

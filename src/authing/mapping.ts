@@ -60,7 +60,8 @@ function asEnvelope (value: unknown): Envelope | undefined {
   const record = value as Record<string, unknown>
   if (typeof record.statusCode !== 'number' || !Number.isInteger(record.statusCode)) return undefined
   const envelope: Envelope = { statusCode: record.statusCode, data: record.data }
-  if (typeof record.message === 'string') envelope.message = record.message.slice(0, MAX_MESSAGE_LENGTH)
+  // Capped without ending in half a character (a lone high surrogate).
+  if (typeof record.message === 'string') envelope.message = record.message.slice(0, MAX_MESSAGE_LENGTH).replace(/[\uD800-\uDBFF]$/, '')
   if (typeof record.apiCode === 'number' && Number.isInteger(record.apiCode)) envelope.apiCode = record.apiCode
   if (typeof record.requestId === 'string' && record.requestId.length <= MAX_REQUEST_ID_LENGTH) envelope.requestId = record.requestId
   return envelope
@@ -81,9 +82,14 @@ export function parseRetryAfter (value: string | undefined, now = Date.now()): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
+/** 1300–1306: the request's signature, date or nonce was refused (authing-contract.md §1e). */
+function isSignatureApiCode (apiCode: number): boolean {
+  return apiCode >= 1300 && apiCode <= 1306
+}
+
 /** apiCodes that decide the mapping whatever the statusCode (authing-contract.md §1e, §3). */
 function codeForApiCode (apiCode: number): ErrorCode | undefined {
-  if (apiCode >= 1300 && apiCode <= 1306) return 'UPSTREAM_AUTH_REJECTED' // signature, date, nonce
+  if (isSignatureApiCode(apiCode)) return 'UPSTREAM_AUTH_REJECTED'
   switch (apiCode) {
     case 2004: return 'USER_NOT_FOUND'
     case 2020: return 'UPSTREAM_FORBIDDEN'
@@ -153,7 +159,7 @@ function mapEnvelope (envelope: Envelope, retryAfterMs: number | undefined, toke
   if (code === 'AUTHING_THROTTLED') {
     return fail(code, { authing, retry: 'safe', retryAfterMs, callerRetryAfterMs: DEFAULT_THROTTLE_RETRY_AFTER_MS })
   }
-  const isSignatureCode = envelope.apiCode !== undefined && envelope.apiCode >= 1300 && envelope.apiCode <= 1306
+  const isSignatureCode = envelope.apiCode !== undefined && isSignatureApiCode(envelope.apiCode)
   const retry: RetryClass = tokenMode && envelope.statusCode === 401 && !isSignatureCode ? 'token' : 'none'
   const upstreamFault = code === 'UPSTREAM_ERROR' || code === 'UPSTREAM_UNAVAILABLE'
   return fail(code, { authing, message, retry, upstreamFault })
@@ -189,7 +195,9 @@ export function mapAttempt (result: AttemptResult, options: { tokenMode?: boolea
   if (httpStatus === 504 || httpStatus === 408) return fail('UPSTREAM_TIMEOUT', { upstreamFault: true })
   if (httpStatus >= 500) return fail('UPSTREAM_ERROR', { upstreamFault: true })
   if (httpStatus === 401) {
-    return fail('UPSTREAM_AUTH_REJECTED', { ...(envelope ? { authing: factsOf(envelope) } : {}), retry: tokenMode ? 'token' : 'none' })
+    // A signature apiCode says the AK/SK path failed, not the token: refreshing the token cannot help.
+    const tokenRefused = tokenMode && !(envelope?.apiCode !== undefined && isSignatureApiCode(envelope.apiCode))
+    return fail('UPSTREAM_AUTH_REJECTED', { ...(envelope ? { authing: factsOf(envelope) } : {}), retry: tokenRefused ? 'token' : 'none' })
   }
   if (httpStatus === 403) return fail('UPSTREAM_FORBIDDEN', envelope ? { authing: factsOf(envelope) } : {})
   if (httpStatus < 200 || httpStatus >= 300) {

@@ -95,7 +95,15 @@ async function removeRelation (
     const { userId, provider } = request.params
     const userIdType = request.query.userIdType ?? DEFAULT_USER_ID_TYPE
     const deadline = Date.now() + config.upstream.totalTimeoutMs
-    const { mapped, attempts } = await app.upstream.client.deleteUserSyncRelations({ provider, userId, userIdType }, deadline)
+    let report
+    try {
+      report = await app.upstream.client.deleteUserSyncRelations({ provider, userId, userIdType }, deadline)
+    } catch (error) {
+      // A bug, not an upstream answer: the attempt record still gets its outcome.
+      await app.audit.outcome(request, { outcome: 'upstream_fault', status: 500, code: 'INTERNAL_ERROR', attempts: 0 })
+      throw error
+    }
+    const { mapped, attempts } = report
     app.metrics.callAttempts.observe(attempts)
 
     if (mapped.ok) {
