@@ -130,13 +130,7 @@ export interface operations {
                  */
                 userIdType?: "user_id" | "phone" | "email" | "username" | "external_id" | "identity" | "sync_relation";
             };
-            header?: {
-                /**
-                 * @description Choose the id of this request (a UUID), to find it later in your logs and ours. Anything that is not a UUID is replaced by a new one.
-                 * @example b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
-                 */
-                "X-Request-Id"?: string;
-            };
+            header?: never;
             path: {
                 /**
                  * @description The user, in the form its userIdType says; percent-encode reserved characters (`/` as %2F, `+` stays a plus). At most 512 characters after decoding.

@@ -29,24 +29,13 @@ const HEADERS: Record<string, { description: string, required: boolean, schema: 
   'WWW-Authenticate': { description: 'The authentication scheme: `Bearer`.', required: true, schema: { type: 'string' }, example: 'Bearer realm="sync-relations-proxy", error="invalid_token"' }
 }
 
-/** The request header a caller may send to choose its request id (see the request-id plugin). */
-const REQUEST_ID_PARAMETER = {
-  in: 'header',
-  name: 'X-Request-Id',
-  required: false,
-  description: 'Choose the id of this request (a UUID), to find it later in your logs and ours. Anything that is not a UUID is replaced by a new one.',
-  schema: { type: 'string', format: 'uuid' },
-  example: EXAMPLE_REQUEST_ID
-}
+interface OperationObject { responses?: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { examples?: unknown, example?: unknown }> }> }
 
-interface OperationObject { parameters?: unknown[], responses?: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { examples?: unknown, example?: unknown }> }> }
-
-/** Adds what the route schemas cannot carry: headers, and one named example per error code. */
+/** Adds what the route schemas cannot carry: response headers and one named example per error code. */
 function addExamplesAndHeaders (document: { paths?: Record<string, Record<string, OperationObject>> }): void {
   const byStatus = codesByStatus()
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
-      operation.parameters = [...(operation.parameters ?? []), REQUEST_ID_PARAMETER]
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         const headers: Record<string, unknown> = { 'X-Request-Id': HEADERS['X-Request-Id'] }
         if (status === '429' || status === '503') headers['Retry-After'] = HEADERS['Retry-After']

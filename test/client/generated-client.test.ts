@@ -34,7 +34,8 @@ t.test('a client generated from openapi/ calls the running service', async (t) =
   t.test('removing a seeded relation answers 200 with Authing\'s typed success body', async (t) => {
     const requestId = randomUUID()
     const { data, error, response } = await client.DELETE(ROUTE, {
-      params: { path: { userId: ZHANGSAN, provider: 'lark' }, header: { 'X-Request-Id': requestId } }
+      params: { path: { userId: ZHANGSAN, provider: 'lark' } },
+      headers: { 'X-Request-Id': requestId }
     })
     t.equal(response.status, 200)
     t.equal(error, undefined)
