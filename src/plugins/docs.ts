@@ -1,6 +1,6 @@
 // The OpenAPI document, generated from the route schemas, and Swagger UI at /docs. The same document is
 // written to openapi/ by `npm run openapi`, and a test fails when the committed copy drifts.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -53,6 +53,28 @@ function addExamplesAndHeaders (document: { paths?: Record<string, Record<string
   }
 }
 
+const DOCS_PREFIX = '/docs'
+
+/**
+ * Swagger UI's page links its assets relative to itself only when opened as `/docs/`; opened as `/docs` it
+ * links them absolutely (`/docs/static/…`), which misses the prefix of a gateway that serves this service
+ * under PUBLIC_BASE_PATH. So `/docs` redirects to `docs/`: a relative Location, which the browser resolves
+ * against the URL it asked for, so the prefix is kept with or without a gateway, and nothing else needs it.
+ */
+function redirectToTrailingSlash (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const [path, query] = splitOnce(request.url, '?')
+  if (path !== DOCS_PREFIX) {
+    done()
+    return
+  }
+  reply.redirect(`${DOCS_PREFIX.slice(DOCS_PREFIX.lastIndexOf('/') + 1)}/${query === undefined ? '' : `?${query}`}`, 302)
+}
+
+function splitOnce (value: string, separator: string): [string, string | undefined] {
+  const at = value.indexOf(separator)
+  return at === -1 ? [value, undefined] : [value.slice(0, at), value.slice(at + 1)]
+}
+
 async function docsPlugin (app: FastifyInstance, options: DocsOptions): Promise<void> {
   app.addSchema(SuccessEnvelopeSchema)
   app.addSchema(ErrorEnvelopeSchema)
@@ -90,9 +112,10 @@ async function docsPlugin (app: FastifyInstance, options: DocsOptions): Promise<
   })
 
   await app.register(swaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: DOCS_PREFIX,
     uiConfig: { deepLinking: false, validatorUrl: null, tryItOutEnabled: true, persistAuthorization: false, displayRequestDuration: true },
-    staticCSP: false
+    staticCSP: false,
+    uiHooks: { onRequest: redirectToTrailingSlash }
   })
 }
 
