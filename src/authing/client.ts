@@ -1,6 +1,6 @@
 // The call to Authing: sign (or attach the management token), send with ky, map the answer, and retry
 // only where a retry is provably safe. Every attempt is signed afresh: Authing refuses a replayed nonce.
-import ky, { TimeoutError } from 'ky'
+import ky, { TimeoutError, type Options as KyOptions } from 'ky'
 import type { AuthingCredentials, AuthMode } from '../config.ts'
 import { isServiceError, ServiceError, type AuthingFacts } from '../errors.ts'
 import type { Bulkhead } from '../resilience/bulkhead.ts'
@@ -8,7 +8,7 @@ import type { CircuitBreaker } from '../resilience/breaker.ts'
 import { mapAttempt, type AttemptResult, type Mapped, type ParsedBody } from './mapping.ts'
 import { newNonce, signedHeaders } from './signature.ts'
 import { TokenCache, userPoolIdFromJwt, type ManagementToken } from './token.ts'
-import { classifyTransportError, describeTransportError, ResponseTooLargeError } from './transport.ts'
+import { acceptsPreparedRequest, classifyTransportError, describeTransportError, PREPARED_REQUEST_OPTION, ResponseTooLargeError, type PreparedRequest } from './transport.ts'
 import { SERVICE_VERSION } from '../version.ts'
 
 export const DELETE_PATH = '/api/v3/delete-user-sync-relations'
@@ -79,9 +79,12 @@ export class AuthingClient {
   readonly #tokens: TokenCache
   readonly #random: () => number
   readonly #sleep: (ms: number) => Promise<void>
+  /** The fetch takes the request's headers and body ready-made (see PREPARED_REQUEST_OPTION). */
+  readonly #prepared: boolean
 
   constructor (options: AuthingClientOptions) {
     this.#options = options
+    this.#prepared = acceptsPreparedRequest(options.fetch)
     this.#random = options.random ?? Math.random
     this.#sleep = options.sleep ?? defaultSleep
     this.#tokens = new TokenCache(async () => this.#fetchToken())
@@ -173,15 +176,19 @@ export class AuthingClient {
     const remaining = deadline - Date.now()
     if (remaining <= 0) return { result: { kind: 'fault', fault: 'timeout' }, durationMs: 0 }
     const started = performance.now()
+    const wireHeaders: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers }
+    const options: KyOptions = { timeout: Math.min(this.#options.attemptTimeoutMs, remaining), retry: 0, throwHttpErrors: false, fetch: this.#options.fetch }
+    if (this.#prepared) {
+      // Our own transport takes the header record and the body as they are (ky forwards the option to
+      // it), so ky's Request carries no copy of them to build and then read back.
+      const prepared: PreparedRequest = { headers: wireHeaders, body: JSON.stringify(body) }
+      ;(options as Record<string, unknown>)[PREPARED_REQUEST_OPTION] = prepared
+    } else {
+      options.headers = wireHeaders
+      options.body = JSON.stringify(body)
+    }
     try {
-      const response = await ky.post(`${this.#options.baseUrl}${path}`, {
-        body: JSON.stringify(body),
-        headers: { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
-        timeout: Math.min(this.#options.attemptTimeoutMs, remaining),
-        retry: 0,
-        throwHttpErrors: false,
-        fetch: this.#options.fetch
-      })
+      const response = await ky.post(`${this.#options.baseUrl}${path}`, options)
       const text = await response.text()
       const result: AttemptResult = {
         kind: 'response',

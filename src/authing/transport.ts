@@ -2,6 +2,7 @@
 // failures into "provably never reached Authing" versus "may have reached it".
 import diagnosticsChannel from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
+import { finished, type Readable } from 'node:stream'
 import { Agent, request } from 'undici'
 import type { TransportFault } from './mapping.ts'
 
@@ -53,41 +54,166 @@ export function createAgent (options: TransportOptions): Agent {
 }
 
 /**
+ * The name of a fetch option carrying the request's header record and serialized body, as the client
+ * already holds them for signing. ky forwards options it does not know to `fetch` (as it does undici's
+ * `dispatcher`), so with it the Request ky builds carries the method, URL and abort signal only: no
+ * Headers object is built and no body stream is created, only to be read back here.
+ */
+export const PREPARED_REQUEST_OPTION = 'preparedRequest'
+
+export interface PreparedRequest {
+  headers: Record<string, string>
+  body?: string | undefined
+}
+
+const preparedCapable = new WeakSet<object>()
+
+/** True for a `fetch` from createFetch, which takes the PREPARED_REQUEST_OPTION. */
+export function acceptsPreparedRequest (fetchFunction: unknown): boolean {
+  return typeof fetchFunction === 'function' && preparedCapable.has(fetchFunction)
+}
+
+/**
  * A `fetch` for ky on top of undici's `request` (much cheaper than the WHATWG fetch stack). It reads the
- * whole (small, JSON) answer body within the call, so ky's per-attempt timeout covers a slow body too.
+ * whole (small, JSON) answer body within the call, so ky's per-attempt timeout covers a slow body too,
+ * and answers with a buffered Response (see BufferedResponse) rather than a stream-backed one.
  */
 export function createFetch (agent: Agent, maxBodyBytes = 64 * 1024): typeof fetch {
-  return async (input, init) => {
+  const adapter = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const outgoing = input instanceof Request ? input : new Request(input, init)
-    const headers: Record<string, string> = {}
-    outgoing.headers.forEach((value, name) => { headers[name] = value })
-    const body = outgoing.body === null ? undefined : Buffer.from(await outgoing.arrayBuffer())
-    const answer = await request(outgoing.url, {
+    const prepared = (init as Record<string, unknown> | undefined)?.[PREPARED_REQUEST_OPTION] as PreparedRequest | undefined
+    let headers: Record<string, string>
+    let body: string | Buffer | undefined
+    if (prepared !== undefined) {
+      headers = prepared.headers
+      body = prepared.body
+    } else {
+      headers = {}
+      outgoing.headers.forEach((value, name) => { headers[name] = value })
+      body = outgoing.body === null ? undefined : Buffer.from(await outgoing.arrayBuffer())
+    }
+    const url = outgoing.url
+    const answer = await request(url, {
       method: outgoing.method as 'POST',
       headers,
       body,
       dispatcher: agent,
       signal: outgoing.signal
     })
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of answer.body) {
-      size += (chunk as Buffer).length
-      if (size > maxBodyBytes) {
-        answer.body.destroy()
-        throw new ResponseTooLargeError()
-      }
-      chunks.push(chunk as Buffer)
-    }
-    const responseHeaders = new Headers()
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item)
-      else if (value !== undefined) responseHeaders.set(name, value)
-    }
     const status = answer.statusCode
+    const bytes = await readBody(answer.body, maxBodyBytes)
     if (status < 200 || status > 599) throw new Error(`unusable upstream HTTP status ${status}`)
     const nullBody = status === 204 || status === 205 || status === 304
-    return new Response(nullBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders })
+    return new BufferedResponse(status, answer.headers, nullBody ? null : bytes, url) as unknown as Response
+  }
+  preparedCapable.add(adapter)
+  return adapter as typeof fetch
+}
+
+/** Reads a whole answer body, refusing one over `maxBytes`; rejects if the stream fails or ends early. */
+function readBody (body: Readable, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        reject(new ResponseTooLargeError())
+        body.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    finished(body, (error) => {
+      if (error) reject(error)
+      else resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size))
+    })
+  })
+}
+
+type RawHeaders = Record<string, string | string[] | undefined>
+
+/** The answer's headers, read-only, as `Headers` presents them (names in lowercase, repeated values joined). */
+class ResponseHeaders {
+  readonly #raw: RawHeaders
+  constructor (raw: RawHeaders) { this.#raw = raw }
+  get [Symbol.toStringTag] (): string { return 'Headers' }
+  get (name: string): string | null {
+    const value = this.#raw[name.toLowerCase()]
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+  }
+
+  has (name: string): boolean { return this.#raw[name.toLowerCase()] !== undefined }
+  forEach (callback: (value: string, name: string, parent: ResponseHeaders) => void): void {
+    for (const [name, value] of this.entries()) callback(value, name, this)
+  }
+
+  * entries (): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.#raw).sort()) {
+      const value = this.get(name)
+      if (value !== null) yield [name, value]
+    }
+  }
+
+  * keys (): IterableIterator<string> { for (const [name] of this.entries()) yield name }
+  * values (): IterableIterator<string> { for (const [, value] of this.entries()) yield value }
+  [Symbol.iterator] (): IterableIterator<[string, string]> { return this.entries() }
+}
+
+const utf8 = new TextDecoder('utf-8')
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * A Response whose body is already in memory. ky accepts a custom fetch's answer that behaves like a
+ * Response (it checks the `Response` tag); this one implements what ky and the client use (status,
+ * headers, text, json, clone) and the rest of the body methods, without the stream, Headers and
+ * Response objects the WHATWG classes would allocate per call. `body` is a stream made on first access.
+ */
+export class BufferedResponse {
+  readonly status: number
+  readonly ok: boolean
+  readonly statusText = ''
+  readonly type = 'basic'
+  readonly redirected = false
+  readonly url: string
+  readonly headers: ResponseHeaders
+  readonly #raw: RawHeaders
+  readonly #bytes: Buffer | null
+  #used = false
+  #stream: ReadableStream<Uint8Array> | undefined
+
+  constructor (status: number, headers: RawHeaders, bytes: Buffer | null, url: string) {
+    this.status = status
+    this.ok = status >= 200 && status <= 299
+    this.#raw = headers
+    this.headers = new ResponseHeaders(headers)
+    this.#bytes = bytes
+    this.url = url
+  }
+
+  get [Symbol.toStringTag] (): string { return 'Response' }
+  get bodyUsed (): boolean { return this.#used }
+  get body (): ReadableStream<Uint8Array> | null {
+    if (this.#bytes === null) return null
+    this.#stream ??= new Blob([this.#bytes]).stream()
+    return this.#stream
+  }
+
+  #consume (): Buffer {
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read')
+    this.#used = true
+    return this.#bytes ?? EMPTY
+  }
+
+  // UTF-8 with a leading byte order mark removed, as Response#text decodes.
+  async text (): Promise<string> { return utf8.decode(this.#consume()) }
+  async json (): Promise<unknown> { return JSON.parse(await this.text()) }
+  async arrayBuffer (): Promise<ArrayBuffer> { return new Uint8Array(this.#consume()).buffer }
+  async bytes (): Promise<Uint8Array> { return new Uint8Array(this.#consume()) }
+  async blob (): Promise<Blob> { return new Blob([this.#consume()], { type: this.headers.get('content-type') ?? '' }) }
+  clone (): BufferedResponse {
+    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.')
+    return new BufferedResponse(this.status, this.#raw, this.#bytes, this.url)
   }
 }
 
