@@ -38,16 +38,18 @@ let typescript5Routed = false
 
 /**
  * openapi-typescript builds its output with the TypeScript 5 compiler API, which TypeScript 7 (this project's
- * typechecker) no longer ships. The `typescript-5` development dependency provides it: imports of `typescript`
- * made by openapi-typescript are routed there, and nothing else is affected.
+ * typechecker) no longer ships. The development dependency `srp-typescript-5` (test/client/typescript-5)
+ * installs TypeScript 5 nested, where it cannot replace the project's `tsc`; imports of `typescript` made by
+ * openapi-typescript are resolved from there, and nothing else is affected.
  */
 function routeTypescript5 (): void {
   if (typescript5Routed) return
   typescript5Routed = true
+  const typescript5Home = import.meta.resolve('srp-typescript-5/package.json')
   registerHooks({
     resolve (specifier, context, nextResolve) {
       if (specifier === 'typescript' && context.parentURL?.includes('/node_modules/openapi-typescript/') === true) {
-        return nextResolve('typescript-5', context)
+        return nextResolve(specifier, { ...context, parentURL: typescript5Home })
       }
       return nextResolve(specifier, context)
     }
