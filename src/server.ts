@@ -21,7 +21,11 @@ const app = await buildApp(config).catch((error: unknown) => {
   process.exit(1)
 })
 
-closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+// SIGHUP means "reload the callers file" (see the callers plugin), never "shut down".
+process.on('SIGHUP', () => {
+  if (config.callers.file === undefined) app.log.info('SIGHUP received: there is no CALLERS_FILE to reload')
+})
+closeWithGrace({ delay: config.shutdownTimeoutMs, skip: ['SIGHUP'] }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ errName: err.name }, 'shutting down after an unexpected error')
   else app.log.info({ signal }, 'shutting down: draining in-flight calls')
   await app.close()
