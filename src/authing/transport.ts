@@ -9,21 +9,34 @@ import type { TransportFault } from './mapping.ts'
 /** Set on an error when a reused keep-alive socket failed before any byte of an answer arrived. */
 const STALE_SOCKET = Symbol('stale keep-alive socket')
 
-interface SendInfo { socket: Socket, reused: boolean, bytesRead: number }
-const socketsUsed = new WeakSet<Socket>()
+/**
+ * A socket counts as possibly stale only if it sat idle at least this long before reuse. Servers close
+ * idle connections after seconds, not milliseconds; a connection dropped right after it carried an
+ * answer is more likely a middlebox or server that failed *after* processing the request, which must
+ * not be retried.
+ */
+export const STALE_MIN_IDLE_MS = 1000
+
+interface SendInfo { socket: Socket, reused: boolean, idleMs: number, bytesRead: number }
+const idleSince = new WeakMap<Socket, number>()
 const sends = new WeakMap<object, SendInfo>()
 
-// undici publishes, per request, the socket that carries it and any error it fails with; together
-// they tell a stale pooled socket (the far side closed it while idle) from a request Authing may have seen.
+// undici publishes, per request, the socket that carries it, when its answer completed, and any error
+// it fails with; together they tell a stale pooled socket (the far side closed it while idle) from a
+// request Authing may have seen.
 diagnosticsChannel.subscribe('undici:client:sendHeaders', (message) => {
   const { request: sent, socket } = message as { request: object, socket: Socket }
-  sends.set(sent, { socket, reused: socketsUsed.has(socket), bytesRead: socket.bytesRead })
-  socketsUsed.add(socket)
+  const lastAnswer = idleSince.get(socket)
+  sends.set(sent, { socket, reused: lastAnswer !== undefined, idleMs: lastAnswer === undefined ? 0 : Date.now() - lastAnswer, bytesRead: socket.bytesRead })
+})
+diagnosticsChannel.subscribe('undici:request:trailers', (message) => {
+  const info = sends.get((message as { request: object }).request)
+  if (info !== undefined) idleSince.set(info.socket, Date.now())
 })
 diagnosticsChannel.subscribe('undici:request:error', (message) => {
   const { request: failed, error } = message as { request: object, error: Error & { [STALE_SOCKET]?: boolean } }
   const info = sends.get(failed)
-  if (info?.reused === true && info.socket.bytesRead === info.bytesRead) error[STALE_SOCKET] = true
+  if (info?.reused === true && info.idleMs >= STALE_MIN_IDLE_MS && info.socket.bytesRead === info.bytesRead) error[STALE_SOCKET] = true
 })
 
 export interface TransportOptions {

@@ -15,8 +15,8 @@ const noJitter = { random: () => 0 }
 interface Row {
   name: string
   faults: Fault[]
-  /** Make one successful call first, so the next request reuses a kept-alive socket. */
-  warm?: boolean
+  /** Make one successful call first, then wait this long, so the next request reuses a kept-alive socket that sat idle. */
+  warm?: number
   status: number
   code?: string
   attempts: number
@@ -29,7 +29,8 @@ const ROWS: Row[] = [
   { name: 'latency beyond the attempt timeout is not retried (Authing may have acted)', faults: [{ mode: 'latency', delayMs: 600 }], status: 504, code: 'UPSTREAM_TIMEOUT', attempts: 1, outcome: 'upstream_fault' },
   { name: 'a slow body beyond the attempt timeout', faults: [{ mode: 'slow-body', delayMs: 600 }], status: 504, code: 'UPSTREAM_TIMEOUT', attempts: 1, outcome: 'upstream_fault' },
   { name: 'a reset on a fresh connection is not retried', faults: [{ mode: 'reset' }], status: 502, code: 'UPSTREAM_CONNECTION_FAILED', attempts: 1, outcome: 'upstream_fault' },
-  { name: 'a reset of a reused keep-alive socket before any answer is retried', faults: [{ mode: 'reset' }], warm: true, status: 200, attempts: 2, outcome: 'success' },
+  { name: 'a reset of a kept-alive socket reused after an idle second, before any answer, is retried (a stale socket)', faults: [{ mode: 'reset' }], warm: 1100, status: 200, attempts: 2, outcome: 'success' },
+  { name: 'regression: a reset of a socket reused at once is not retried (the far side may have acted before dropping it)', faults: [{ mode: 'reset' }], warm: 0, status: 502, code: 'UPSTREAM_CONNECTION_FAILED', attempts: 1, outcome: 'upstream_fault' },
   { name: 'HTTP 500 is not retried', faults: [{ mode: 'http-status', status: 500 }], status: 502, code: 'UPSTREAM_ERROR', attempts: 1, outcome: 'upstream_fault' },
   { name: 'HTTP 503 is retried, then succeeds', faults: [{ mode: 'http-status', status: 503 }], status: 200, attempts: 2, outcome: 'success' },
   { name: 'HTTP 503 on every attempt', faults: [{ mode: 'http-status', status: 503, times: 3 }], status: 503, code: 'UPSTREAM_UNAVAILABLE', attempts: 3, outcome: 'upstream_fault', retryAfter: '1' },
@@ -46,8 +47,9 @@ for (const row of ROWS) {
   t.test(`${row.name} → ${row.status}${row.code ? ` ${row.code}` : ''}, ${row.attempts} attempt(s)`, async (t) => {
     const { app, sandbox, audit } = await buildTestApp(t, FAST, noJitter)
     await app.listen({ port: 0, host: '127.0.0.1' }) // the upstream is a real socket either way; this keeps timings honest
-    if (row.warm) {
+    if (row.warm !== undefined) {
       t.equal((await app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/wechatwork`, headers: AUTH })).statusCode, 200, 'warm-up call')
+      await new Promise((resolve) => setTimeout(resolve, row.warm))
     }
     const before = sandbox.received.length
     for (const fault of row.faults) sandbox.injectFault(fault)
