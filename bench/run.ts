@@ -4,12 +4,20 @@
 //   (a) the upstream stub called directly: the floor (network stack, HTTP parsing, the load generator);
 //   (b) a bare forwarder (bench/bare.ts): Fastify + undici + the same signing, nothing else;
 //   (c) this service (src/server.ts) in its production configuration: caller keys, durable audit trail,
-//       metrics on, LOG_LEVEL=warn; (c, info logs) the same with LOG_LEVEL=info.
+//       metrics on, LOG_LEVEL=warn; then the same with LOG_LEVEL=info, and with a small V8 heap.
 //
 // Every server, the stub and the load generator run as separate processes; CPU time and peak RSS are read
-// per process from /proc. Flags: --smoke (seconds, for CI), --json <file>, --big-trail (rerun (c) on a
-// 1 GB trail), --soak <seconds> (run (c) that long and watch its RSS), --profile (CPU-profile (c) and
-// print where the time goes), --duration, --warmup, --connections, --rate, --no-pin.
+// per process from /proc. Options:
+//   --smoke                 seconds-long run of (a), (b), (c) for CI; no target is judged
+//   --json <file>           write every figure as JSON
+//   --big-trail             rerun (c) with a 1 GB audit trail on disk
+//   --soak <seconds>        run (c) that long under load and watch its RSS (the target asks for 300)
+//   --profile               CPU-profile (c) under load and print where the time goes, stage by stage
+//   --only a,b,c            run only some of (a), (b), (c)
+//   --small-heap "<flags>"  V8 flags of the small-heap run of (c) ('none' to skip)
+//   --sweep 250,500         lower fixed rates also run for (a) and (c) ('none' to skip)
+//   --node-options "<flags>" extra Node flags for every run of (c)
+//   --duration, --warmup, --connections, --rate, --no-pin
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -41,16 +49,18 @@ const { values: args } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'node-options': { type: 'string' },
     only: { type: 'string' },
-    'semi-space': { type: 'string' },
+    'small-heap': { type: 'string' },
+    sweep: { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (args.help) {
   process.stdout.write(`npm run bench -- [--smoke] [--json <file>] [--big-trail] [--soak <seconds>] [--profile]
+                  [--only a,b,c] [--small-heap "<flags>"|none] [--sweep 250,500|none] [--node-options "<flags>"]
                   [--duration <s>] [--warmup <s>] [--connections <n>] [--rate <req/s>] [--no-pin]
-Default: (a) stub, (b) bare forwarder, (c) the service, (c) with info logs; closed-loop throughput and
-a fixed-rate latency run for (a), (b), (c). See docs/performance.md.\n`)
+Default: (a) stub, (b) bare forwarder, (c) the service, (c) with info logs, (c) with a small heap;
+closed-loop throughput and a fixed-rate latency run. See docs/performance.md.\n`)
   process.exit(0)
 }
 
@@ -61,13 +71,18 @@ const settings = {
   durationS: Number(args.duration ?? (smoke ? 2 : 10)),
   rate: Number(args.rate ?? (smoke ? 200 : 1000)),
   rateWarmupS: smoke ? 0.5 : 2,
+  /** Lower fixed rates run for (a) and (c) as well, to show where the latency target holds. */
+  sweepRates: (args.sweep ?? (smoke ? 'none' : '250,500')).split(',').filter((rate) => rate !== 'none' && rate !== '').map(Number),
   rateDurationS: smoke ? 1 : 10,
   bigTrailBytes: 1024 ** 3,
   soakS: args.soak === undefined ? 0 : Number(args.soak),
   /** Extra Node flags for every run of (c), as NODE_OPTIONS would give them. */
   serviceNodeOptions: (args['node-options'] ?? '').split(' ').filter((flag) => flag !== ''),
-  /** The young-generation cap (MB per semi-space) of the extra "(c) capped young generation" run; 0: no such run. */
-  semiSpaceMb: Number(args['semi-space'] ?? 16),
+  /**
+   * V8 heap flags of the extra "(c) small heap" run ('' or 'none': no such run). Node sizes its heap from
+   * the machine's memory: on a large machine the young generation alone may reach 128 MB.
+   */
+  smallHeapFlags: (args['small-heap'] === 'none' ? '' : (args['small-heap'] ?? '--max-semi-space-size=4 --max-old-space-size=128')).split(' ').filter((flag) => flag !== ''),
   pin: !args['no-pin'] && availableParallelism() >= 2
 }
 for (const [name, value] of Object.entries(settings)) {
@@ -233,6 +248,8 @@ interface ScenarioResult {
   label: string
   throughput: RunFigures
   fixedRate?: RunFigures & { targetRate: number }
+  /** Fixed-rate runs at lower rates (--sweep), to show where the latency target holds. */
+  sweep?: Array<RunFigures & { targetRate: number }>
   serviceMetrics?: { throughput: ServiceMetrics, fixedRate?: ServiceMetrics }
   peakRssMb: number
   endRssMb: number
@@ -312,7 +329,7 @@ function serviceMetrics (before: Samples, after: Samples): ServiceMetrics {
 }
 
 /** Closed-loop throughput (warm-up first), then optionally the fixed-rate latency run, on a fresh target. */
-async function measure (key: string, start: () => Promise<Target>, options: { fixedRate: boolean, soakS?: number }): Promise<ScenarioResult> {
+async function measure (key: string, start: () => Promise<Target>, options: { fixedRate: boolean, soakS?: number, sweep?: boolean }): Promise<ScenarioResult> {
   progress(`${key}: starting`)
   const target = await start()
   const notes: string[] = []
@@ -345,8 +362,14 @@ async function measure (key: string, start: () => Promise<Target>, options: { fi
       // The counters include the fixed-rate warm-up: the rates and means are alike.
       if (afterThroughput !== undefined) fixedRateMetrics = serviceMetrics(afterThroughput, await scrape(target.proc.port))
     }
+    const sweep: NonNullable<ScenarioResult['sweep']> = []
+    for (const rate of options.sweep === true ? settings.sweepRates : []) {
+      progress(`${key}: fixed rate, ${rate} req/s, ${settings.rateWarmupS} s warm-up + ${settings.rateDurationS} s`)
+      const result = await runLoad({ kind: 'paced', url, rate, connections: settings.connections, warmupS: settings.rateWarmupS, durationS: settings.rateDurationS, requests: target.requests, pids })
+      sweep.push({ ...figures(result, target.proc, target.upstream), targetRate: rate })
+    }
     const { peakRssMb, rssMb } = memory(target.proc.pid)
-    for (const [what, run] of [['closed loop', throughput], ['fixed rate', fixedRate]] as const) {
+    for (const [what, run] of [['closed loop', throughput], ['fixed rate', fixedRate], ...sweep.map((run) => [`fixed rate ${run.targetRate}`, run] as const)] as const) {
       if (run !== undefined && (run.non2xx > 0 || run.errors > 0)) {
         invalid = true
         notes.push(`${what}: ${run.non2xx} non-2xx answers and ${run.errors} errors — the figures are not valid`)
@@ -356,7 +379,7 @@ async function measure (key: string, start: () => Promise<Target>, options: { fi
     const metrics = beforeThroughput !== undefined && afterThroughput !== undefined
       ? { serviceMetrics: { throughput: serviceMetrics(beforeThroughput, afterThroughput), ...(fixedRateMetrics ? { fixedRate: fixedRateMetrics } : {}) } }
       : {}
-    return { key, label: target.label, throughput, ...(fixedRate ? { fixedRate } : {}), ...metrics, peakRssMb, endRssMb: rssMb, ...(soak ? { soak } : {}), notes }
+    return { key, label: target.label, throughput, ...(fixedRate ? { fixedRate } : {}), ...(sweep.length > 0 ? { sweep } : {}), ...metrics, peakRssMb, endRssMb: rssMb, ...(soak ? { soak } : {}), notes }
   } catch (error) {
     throw new Error(`${key}: ${(error as Error).message}\n--- stderr of ${target.proc.name}:\n${target.proc.stderr()}`)
   } finally {
@@ -405,7 +428,7 @@ async function bareForwarder (): Promise<Target> {
   return { proc: bare, upstream: stub, requests: inbound, label: '(b) bare forwarder', close: async () => { await stop(bare); await stop(stub) } }
 }
 
-interface ServiceOptions { logLevel: string, label: string, bigTrail?: boolean, nodeArgs?: string[], onStopped?: (dir: string) => void }
+interface ServiceOptions { logLevel: string, label: string, bigTrail?: boolean, nodeArgs?: string[], nodeOptions?: string[], onStopped?: (dir: string) => void }
 
 async function service (options: ServiceOptions): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'srp-bench-'))
@@ -424,7 +447,9 @@ async function service (options: ServiceOptions): Promise<Target> {
     CALLERS_FILE: callersFile,
     AUDIT_HMAC_KEY: BENCH_HMAC_KEY,
     AUDIT_LOG_PATH: auditPath,
-    METRICS_ENABLED: 'true'
+    METRICS_ENABLED: 'true',
+    // As a deployment would set them (e.g. ENV NODE_OPTIONS in the Dockerfile).
+    ...(options.nodeOptions !== undefined ? { NODE_OPTIONS: options.nodeOptions.join(' ') } : {})
   }
   if (options.bigTrail === true) {
     const { mkdirSync } = await import('node:fs')
@@ -520,8 +545,9 @@ if (runs.a) partsRun.push('(a) stub direct')
 if (runs.b) partsRun.push('(b) bare forwarder')
 if (runs.c) partsRun.push('(c) service')
 partsRun.push(`fixed rate ${settings.rate} req/s for ${['a', 'b', 'c'].filter((key) => runs[key as 'a']).map((key) => `(${key})`).join(', ')}`)
+if (settings.sweepRates.length > 0) partsRun.push(`fixed rates ${settings.sweepRates.join(', ')} req/s for ${['a', 'c'].filter((key) => runs[key as 'a']).map((key) => `(${key})`).join(', ')}`)
 if (!smoke && runs.c) partsRun.push('(c) with info logs')
-if (!smoke && runs.c && settings.semiSpaceMb > 0) partsRun.push(`(c) with --max-semi-space-size=${settings.semiSpaceMb}`)
+if (!smoke && runs.c && settings.smallHeapFlags.length > 0) partsRun.push(`(c) with NODE_OPTIONS="${settings.smallHeapFlags.join(' ')}"`)
 if (args['big-trail']) partsRun.push('(c) on a 1 GB trail')
 if (settings.soakS > 0) partsRun.push(`(c) soak ${settings.soakS} s`)
 if (args.profile) partsRun.push('(c) CPU profile')
@@ -535,11 +561,11 @@ load = await startNode('load generator', 'bench/load.ts', { core: CORE_LOAD })
 const scenarios: Record<string, ScenarioResult> = {}
 let profile: ProfileSummary | undefined
 try {
-  if (runs.a) scenarios.a = await measure('a', directStub, { fixedRate: true })
+  if (runs.a) scenarios.a = await measure('a', directStub, { fixedRate: true, sweep: true })
   if (runs.b) scenarios.b = await measure('b', bareForwarder, { fixedRate: true })
-  if (runs.c) scenarios.c = await measure('c', async () => service({ logLevel: 'warn', label: '(c) service (LOG_LEVEL=warn)' }), { fixedRate: true })
+  if (runs.c) scenarios.c = await measure('c', async () => service({ logLevel: 'warn', label: '(c) service (LOG_LEVEL=warn)' }), { fixedRate: true, sweep: true })
   if (!smoke && runs.c) scenarios.cInfo = await measure('c-info', async () => service({ logLevel: 'info', label: '(c) service (LOG_LEVEL=info)' }), { fixedRate: false })
-  if (!smoke && runs.c && settings.semiSpaceMb > 0) scenarios.cSemi = await measure('c-semi', async () => service({ logLevel: 'warn', label: `(c) --max-semi-space-size=${settings.semiSpaceMb}`, nodeArgs: [`--max-semi-space-size=${settings.semiSpaceMb}`] }), { fixedRate: true })
+  if (!smoke && runs.c && settings.smallHeapFlags.length > 0) scenarios.cSmallHeap = await measure('c-small-heap', async () => service({ logLevel: 'warn', label: '(c) small heap (NODE_OPTIONS)', nodeOptions: settings.smallHeapFlags }), { fixedRate: true })
   if (args['big-trail']) scenarios.cBigTrail = await measure('c-big-trail', async () => service({ logLevel: 'warn', label: '(c) service, 1 GB trail', bigTrail: true }), { fixedRate: true })
   if (settings.soakS > 0) scenarios.cSoak = await measure('c-soak', async () => service({ logLevel: 'warn', label: `(c) service, ${settings.soakS} s soak` }), { fixedRate: false, soakS: settings.soakS })
   if (args.profile) {
@@ -573,7 +599,9 @@ const closedRows = Object.values(scenarios).filter((s) => s.soak === undefined).
 out.push(table(closedRows, ''))
 const paced = Object.values(scenarios).filter((s) => s.fixedRate !== undefined)
 out.push('', `Fixed rate: ${settings.rate} req/s open loop, ${settings.rateWarmupS} s warm-up, ${settings.rateDurationS} s measured`)
-out.push(table(paced.map((s) => ({ label: s.label, run: s.fixedRate as RunFigures })), ''))
+const pacedRows = paced.map((s) => ({ label: s.label, run: s.fixedRate as RunFigures }))
+for (const s of Object.values(scenarios)) for (const run of s.sweep ?? []) pacedRows.push({ label: `${s.label.split(' (')[0] ?? s.label} at ${run.targetRate} req/s`, run })
+out.push(table(pacedRows, ''))
 const withMetrics = Object.values(scenarios).filter((s) => s.serviceMetrics !== undefined)
 if (withMetrics.length > 0) {
   out.push('', "(c)'s own view (/metrics, per measured run): audit batches (write + fdatasync), the Authing call, the whole route")
@@ -597,6 +625,15 @@ if (profile !== undefined) {
 
 // Targets
 const verdicts: TargetVerdict[] = []
+/** p99 c−a at the lower rates of the sweep, where both ran. */
+function sweepDetail (): string {
+  const parts: string[] = []
+  for (const run of c?.sweep ?? []) {
+    const reference = a?.sweep?.find((each) => each.targetRate === run.targetRate)
+    if (reference !== undefined) parts.push(`${run.targetRate} req/s: c−a = ${f2(run.latencyMs.p99 - reference.latencyMs.p99)} ms`)
+  }
+  return parts.length === 0 ? '' : `; p99 at lower rates: ${parts.join(', ')}`
+}
 const notRun = (name: string, needs: string): TargetVerdict => ({ name, status: 'not run', measured: '—', detail: `needs ${needs}` })
 const throughputRatio = c !== undefined && b !== undefined ? c.throughput.rps / b.throughput.rps : undefined
 verdicts.push(c === undefined || b === undefined || throughputRatio === undefined
@@ -606,7 +643,7 @@ const latencyDelta = c?.fixedRate !== undefined && a?.fixedRate !== undefined ? 
 const p50Delta = c?.fixedRate !== undefined && a?.fixedRate !== undefined ? c.fixedRate.latencyMs.p50 - a.fixedRate.latencyMs.p50 : undefined
 verdicts.push(latencyDelta === undefined || c?.fixedRate === undefined || a?.fixedRate === undefined
   ? notRun(`p99 at ${settings.rate} req/s: (c) ≤ (a) + 3 ms`, '(a) and (c)')
-  : { name: `p99 at ${settings.rate} req/s: (c) ≤ (a) + 3 ms`, status: latencyDelta <= 3 ? 'met' : 'not met', measured: `c−a = ${f2(latencyDelta)} ms`, detail: `${f2(c.fixedRate.latencyMs.p99)} vs ${f2(a.fixedRate.latencyMs.p99)} ms; p50 c−a = ${f2(p50Delta ?? 0)} ms` })
+  : { name: `p99 at ${settings.rate} req/s: (c) ≤ (a) + 3 ms`, status: latencyDelta <= 3 ? 'met' : 'not met', measured: `c−a = ${f2(latencyDelta)} ms`, detail: `${f2(c.fixedRate.latencyMs.p99)} vs ${f2(a.fixedRate.latencyMs.p99)} ms; p50 c−a = ${f2(p50Delta ?? 0)} ms${sweepDetail()}` })
 // The target is judged on the service as configured by default; other (c) runs are listed for the record.
 const serviceRuns = Object.values(scenarios).filter((s) => s.key.startsWith('c'))
 verdicts.push(c === undefined
