@@ -55,6 +55,11 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
     requestIdHeader: false,
     routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
     bodyLimit: 16 * 1024,
+    // A request must arrive whole within REQUEST_TIMEOUT_MS (a stalled body gets 408 instead of hanging
+    // forever); Node checks every second rather than every 30 s, so the bound is close to what it says.
+    requestTimeout: config.requestTimeoutMs,
+    // (Node only enforces it when the headers' own timeout is not longer.)
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, config.requestTimeoutMs) },
     // Draining is handled in the health plugin, so refused requests get the envelope and an audit record.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -103,7 +108,7 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
   await app.register(metricsPlugin, { expose: config.metricsEnabled, metrics })
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
   await app.register(upstreamPlugin, { config, sandbox: deps.sandbox, ...(deps.random ? { random: deps.random } : {}) })
-  await app.register(healthPlugin)
+  await app.register(healthPlugin, { shutdownTimeoutMs: config.shutdownTimeoutMs })
   await app.register(callersPlugin, { config, ...(deps.callersWatchIntervalMs !== undefined ? { watchIntervalMs: deps.callersWatchIntervalMs } : {}) })
   await app.register(rateLimit, { global: false })
   await app.register(docsPlugin, { publicBasePath: config.publicBasePath })

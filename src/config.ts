@@ -54,7 +54,8 @@ export const EnvironmentSchema = Type.Object({
   BREAKER_OPEN_MS: Integer(10_000, 100, 600_000, 'How long the circuit stays open before one probe is let through.'),
 
   METRICS_ENABLED: Type.Boolean({ default: true, description: 'Serve Prometheus metrics at /metrics.' }),
-  SHUTDOWN_TIMEOUT_MS: Integer(10_000, 100, 600_000, 'Longest drain on SIGTERM/SIGINT before the process exits anyway.')
+  REQUEST_TIMEOUT_MS: Integer(30_000, 1000, 600_000, 'Time a client has to send a whole request; slower ones get 408.'),
+  SHUTDOWN_TIMEOUT_MS: Integer(20_000, 1000, 600_000, 'Longest drain on SIGTERM/SIGINT; calls still in flight shortly before it are answered as timeouts.')
 })
 
 export type Environment = Static<typeof EnvironmentSchema>
@@ -92,6 +93,7 @@ export interface Config {
     breakerOpenMs: number
   }
   metricsEnabled: boolean
+  requestTimeoutMs: number
   shutdownTimeoutMs: number
 }
 
@@ -221,6 +223,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       breakerOpenMs: e.BREAKER_OPEN_MS
     },
     metricsEnabled: e.METRICS_ENABLED,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS
   }
 }

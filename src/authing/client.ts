@@ -34,6 +34,8 @@ export interface CallReport {
   mapped: Mapped
   /** Requests actually sent to Authing for this call (0 when it failed fast). */
   attempts: number
+  /** The last transport failure, as error classes and codes only (never a URL or body), for the log. */
+  fault?: string | undefined
 }
 
 export interface AuthingClientOptions {
@@ -52,6 +54,8 @@ export interface AuthingClientOptions {
   onAttempt?: (observation: AttemptObservation) => void
   random?: () => number
   sleep?: (ms: number) => Promise<void>
+  /** Aborted when shutdown can wait no longer: calls in flight end as timeouts (outcome unknown). */
+  shutdownSignal?: AbortSignal | undefined
 }
 
 function parseBody (contentType: string, text: string): ParsedBody {
@@ -63,7 +67,7 @@ function parseBody (contentType: string, text: string): ParsedBody {
   }
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 /** A failed management-token fetch, carrying what the token endpoint answered. */
 class TokenFetchFailed extends Error {
@@ -95,26 +99,30 @@ export class AuthingClient {
     // Key order as the SDK sends it; only top-level values are signed.
     const body = { provider: input.provider, userId: input.userId, userIdType: input.userIdType }
     const { breaker, bulkhead, maxAttempts, retryMaxDelayMs } = this.#options
+    const shutdown = this.#options.shutdownSignal
+    const shuttingDown = (): boolean => shutdown?.aborted === true
     let attempts = 0
     let tokenRefreshed = false
     let last: Mapped | undefined
+    let fault: string | undefined
 
     for (;;) {
+      if (shuttingDown()) return { mapped: last ?? failFast(new ServiceError('SHUTTING_DOWN', { retryAfter: 1 })), attempts, fault }
       let ticket: { probe: boolean }
       let release: () => void
       try {
         ticket = breaker.admit()
       } catch (error) {
-        return { mapped: last ?? failFast(error), attempts }
+        return { mapped: last ?? failFast(error), attempts, fault }
       }
       try {
-        release = await bulkhead.acquire(deadline)
+        release = await bulkhead.acquire(deadline, shutdown)
       } catch (error) {
         breaker.release(ticket)
-        return { mapped: last ?? failFast(error), attempts }
+        return { mapped: last ?? failFast(error), attempts, fault }
       }
 
-      let outcome: { mapped: Mapped, sent: boolean, token?: string | undefined }
+      let outcome: { mapped: Mapped, sent: boolean, token?: string | undefined, fault?: string | undefined }
       try {
         outcome = await this.#attempt(body, deadline)
       } catch (error) {
@@ -125,21 +133,22 @@ export class AuthingClient {
         release()
       }
       if (outcome.sent) attempts += 1
+      if (outcome.fault !== undefined) fault = outcome.fault
       const mapped = outcome.mapped
       last = mapped
       if (mapped.ok || !mapped.upstreamFault) breaker.success(ticket)
       else breaker.failure(ticket)
-      if (mapped.ok) return { mapped, attempts }
+      if (mapped.ok) return { mapped, attempts, fault }
 
       if (mapped.retry === 'token' && !tokenRefreshed && outcome.token !== undefined) {
         tokenRefreshed = true
         this.#tokens.invalidate(outcome.token)
         continue
       }
-      if (mapped.retry !== 'safe' || attempts >= maxAttempts) return { mapped, attempts }
+      if (mapped.retry !== 'safe' || attempts >= maxAttempts || shuttingDown()) return { mapped, attempts, fault }
       const delay = mapped.retryAfterMs ?? this.#backoff(attempts)
       // A wait longer than we may spend is the caller's to make: they get Retry-After instead.
-      if (delay > retryMaxDelayMs || Date.now() + delay >= deadline) return { mapped, attempts }
+      if (delay > retryMaxDelayMs || Date.now() + delay >= deadline) return { mapped, attempts, fault }
       await this.#sleep(delay)
     }
   }
@@ -150,7 +159,7 @@ export class AuthingClient {
     return Math.floor(this.#random() * Math.min(retryMaxDelayMs, retryBaseMs * 2 ** (attemptsSoFar - 1)))
   }
 
-  async #attempt (body: Record<string, string>, deadline: number): Promise<{ mapped: Mapped, sent: boolean, token?: string | undefined }> {
+  async #attempt (body: Record<string, string>, deadline: number): Promise<{ mapped: Mapped, sent: boolean, token?: string | undefined, fault?: string | undefined }> {
     const { authMode, credentials, lang, tenantId } = this.#options
     let headers: Record<string, string>
     let token: ManagementToken | undefined
@@ -169,7 +178,7 @@ export class AuthingClient {
     const { result, durationMs, fault } = await this.#send(DELETE_PATH, headers, body, deadline)
     const mapped = mapAttempt(result, { tokenMode: authMode === 'token' })
     this.#options.onAttempt?.(observation(result, mapped, durationMs, fault))
-    return { mapped, sent: true, token: token?.token }
+    return { mapped, sent: true, token: token?.token, fault }
   }
 
   async #send (path: string, headers: Record<string, string>, body: Record<string, string>, deadline: number): Promise<{ result: AttemptResult, durationMs: number, fault?: string }> {
@@ -178,6 +187,8 @@ export class AuthingClient {
     const started = performance.now()
     const wireHeaders: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers }
     const options: KyOptions = { timeout: Math.min(this.#options.attemptTimeoutMs, remaining), retry: 0, throwHttpErrors: false, fetch: this.#options.fetch }
+    const shutdown = this.#options.shutdownSignal
+    if (shutdown !== undefined) options.signal = shutdown
     if (this.#prepared) {
       // Our own transport takes the header record and the body as they are (ky forwards the option to
       // it), so ky's Request carries no copy of them to build and then read back.
@@ -200,7 +211,9 @@ export class AuthingClient {
     } catch (error) {
       const durationMs = performance.now() - started
       if (error instanceof ResponseTooLargeError) return { result: { kind: 'response', httpStatus: 200, body: { kind: 'too-large' } }, durationMs }
-      return { result: { kind: 'fault', fault: classifyTransportError(error, error instanceof TimeoutError) }, durationMs, fault: describeTransportError(error) }
+      // Cut off by shutdown: like a timeout, Authing may or may not have acted.
+      const timedOut = error instanceof TimeoutError || shutdown?.aborted === true
+      return { result: { kind: 'fault', fault: classifyTransportError(error, timedOut) }, durationMs, fault: describeTransportError(error) }
     }
   }
 

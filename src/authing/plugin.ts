@@ -61,6 +61,16 @@ async function upstreamPlugin (app: FastifyInstance, options: UpstreamPluginOpti
   })
   app.metrics.upstreamGauges = () => ({ queued: bulkhead.queued, active: bulkhead.active })
 
+  // Shutdown waits for calls in flight, but not past its bound: shortly before SHUTDOWN_TIMEOUT_MS the
+  // remaining calls are cut off and answered as timeouts (outcome unknown), so each still gets its
+  // answer and its outcome record before the process exits.
+  // (The timer is not cleared on close: closing may itself be what waits on those calls.)
+  const shutdown = new AbortController()
+  app.addHook('preClose', async () => {
+    const margin = Math.min(2000, config.shutdownTimeoutMs * 0.25)
+    setTimeout(() => { shutdown.abort() }, config.shutdownTimeoutMs - margin).unref()
+  })
+
   const client = new AuthingClient({
     baseUrl,
     credentials,
@@ -75,6 +85,7 @@ async function upstreamPlugin (app: FastifyInstance, options: UpstreamPluginOpti
     breaker,
     fetch: createFetch(agent),
     onAttempt: app.metrics.observeAttempt,
+    shutdownSignal: shutdown.signal,
     ...(options.random ? { random: options.random } : {})
   })
   app.decorate('upstream', { client, bulkhead, breaker, sandbox, baseUrl })

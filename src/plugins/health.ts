@@ -24,9 +24,17 @@ const Checks = Type.Object({
 /** How often an unhealthy audit trail is probed with a write while nothing else is written. */
 const AUDIT_PROBE_INTERVAL_MS = 5000
 
-async function healthPlugin (app: FastifyInstance): Promise<void> {
+async function healthPlugin (app: FastifyInstance, options: { shutdownTimeoutMs: number }): Promise<void> {
   app.decorate('draining', false)
-  app.addHook('preClose', async () => { app.draining = true })
+  let lastResort: NodeJS.Timeout | undefined
+  app.addHook('preClose', async () => {
+    app.draining = true
+    // A client that never finishes sending its request must not hold the shutdown open until the
+    // process is killed: just before the bound, whatever connections remain are closed.
+    const margin = Math.min(1000, options.shutdownTimeoutMs * 0.1)
+    lastResort = setTimeout(() => { app.server.closeAllConnections() }, options.shutdownTimeoutMs - margin).unref()
+  })
+  app.addHook('onClose', async () => { clearTimeout(lastResort) })
 
   // Once draining, new requests (on connections that were already open) are refused, and audited.
   app.addHook('onRequest', async (request) => {

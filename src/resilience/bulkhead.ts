@@ -30,7 +30,7 @@ export class Bulkhead {
   }
 
   /** Resolves with a release function once a slot is free; rejects when the queue is full or the deadline passes. */
-  acquire (deadline: number): Promise<() => void> {
+  acquire (deadline: number, shutdown?: AbortSignal): Promise<() => void> {
     if (this.#active < this.maxConcurrent) {
       this.#active += 1
       return Promise.resolve(this.#releaser())
@@ -39,16 +39,25 @@ export class Bulkhead {
       return Promise.reject(new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 }))
     }
     return new Promise((resolve, reject) => {
+      const leave = (error: ServiceError): void => {
+        const at = this.#queue.indexOf(waiter)
+        if (at === -1) return
+        this.#queue.splice(at, 1)
+        clearTimeout(waiter.timer)
+        shutdown?.removeEventListener('abort', onShutdown)
+        reject(error)
+      }
+      const onShutdown = (): void => { leave(new ServiceError('SHUTTING_DOWN', { retryAfter: 1 })) }
       const waiter: Waiter = {
-        resolve,
+        resolve: (release) => {
+          shutdown?.removeEventListener('abort', onShutdown)
+          resolve(release)
+        },
         reject,
-        timer: setTimeout(() => {
-          const at = this.#queue.indexOf(waiter)
-          if (at !== -1) this.#queue.splice(at, 1)
-          reject(new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 }))
-        }, Math.max(0, deadline - Date.now()))
+        timer: setTimeout(() => { leave(new ServiceError('UPSTREAM_OVERLOADED', { retryAfter: 1 })) }, Math.max(0, deadline - Date.now()))
       }
       this.#queue.push(waiter)
+      shutdown?.addEventListener('abort', onShutdown, { once: true })
     })
   }
 

@@ -113,7 +113,7 @@ async function removeRelation (
     const { error } = mapped
     const outcome: Outcome = FAIL_FAST.has(error.code) ? 'unavailable' : mapped.upstreamFault || error.authing === undefined ? 'upstream_fault' : 'authing_error'
     await app.audit.outcome(request, { outcome, status: error.statusCode, code: error.code, authing: error.authing, attempts })
-    if (error.statusCode >= 500) request.log.warn({ code: error.code, attempts, authing: error.authing }, 'Authing call failed')
+    if (error.statusCode >= 500) request.log.warn({ code: error.code, attempts, authing: error.authing, fault: report.fault }, 'Authing call failed')
     return sendError(reply, request, error)
   } finally {
     release()
