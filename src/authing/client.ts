@@ -67,7 +67,7 @@ function parseBody (contentType: string, text: string): ParsedBody {
   }
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A failed management-token fetch, carrying what the token endpoint answered. */
 class TokenFetchFailed extends Error {

@@ -18,7 +18,7 @@ export type ParsedBody =
  * `not-sent`: the request provably never reached Authing (refused, DNS, a stale keep-alive socket reset
  * before any byte of an answer). The others may have reached it.
  */
-export type TransportFault = 'not-sent' | 'timeout' | 'connection-lost' | 'network'
+export type TransportFault = 'not-sent' | 'timeout' | 'connection-lost' | 'network' | 'bad-response'
 
 export interface SuccessEnvelope {
   statusCode: 200
@@ -58,13 +58,23 @@ interface Envelope {
 function asEnvelope (value: unknown): Envelope | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   const record = value as Record<string, unknown>
-  if (typeof record.statusCode !== 'number' || !Number.isInteger(record.statusCode)) return undefined
+  // A business status is a three-digit code (Authing's go up to 603); anything else is not an envelope.
+  if (typeof record.statusCode !== 'number' || !Number.isInteger(record.statusCode) || record.statusCode < 100 || record.statusCode > 999) return undefined
   const envelope: Envelope = { statusCode: record.statusCode, data: record.data }
-  // Capped without ending in half a character (a lone high surrogate).
-  if (typeof record.message === 'string') envelope.message = record.message.slice(0, MAX_MESSAGE_LENGTH).replace(/[\uD800-\uDBFF]$/, '')
-  if (typeof record.apiCode === 'number' && Number.isInteger(record.apiCode)) envelope.apiCode = record.apiCode
+  if (typeof record.message === 'string') envelope.message = cleanMessage(record.message)
+  if (typeof record.apiCode === 'number' && Number.isSafeInteger(record.apiCode) && record.apiCode >= 0) envelope.apiCode = record.apiCode
   if (typeof record.requestId === 'string' && record.requestId.length <= MAX_REQUEST_ID_LENGTH) envelope.requestId = record.requestId
   return envelope
+}
+
+/**
+ * Authing's message as the caller may see it: control and bidirectional-override characters removed (they
+ * could disguise text in a terminal or a log viewer), capped without ending in half a character.
+ */
+function cleanMessage (message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = message.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+  return clean.slice(0, MAX_MESSAGE_LENGTH).replace(/[\uD800-\uDBFF]$/, '')
 }
 
 function factsOf (envelope: Envelope): AuthingFacts {
@@ -74,12 +84,21 @@ function factsOf (envelope: Envelope): AuthingFacts {
   return facts
 }
 
-/** Seconds or an HTTP date → milliseconds from now; undefined when absent or unreadable. */
+/** The longest wait passed on from Authing's Retry-After: an hour. */
+export const MAX_RETRY_AFTER_MS = 3600 * 1000
+
+/** Seconds or an HTTP date → milliseconds from now, at most an hour; undefined when absent or unreadable. */
 export function parseRetryAfter (value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined || value.trim() === '') return undefined
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+  let ms: number
+  if (/^\s*\d+\s*$/.test(value)) {
+    ms = Number(value) * 1000
+  } else {
+    const at = Date.parse(value)
+    if (Number.isNaN(at)) return undefined
+    ms = Math.max(0, at - now)
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS)
 }
 
 /** 1300–1306: the request's signature, date or nonce was refused (authing-contract.md §1e). */
@@ -172,6 +191,7 @@ export function mapAttempt (result: AttemptResult, options: { tokenMode?: boolea
     switch (result.fault) {
       case 'not-sent': return fail('UPSTREAM_CONNECTION_FAILED', { retry: 'safe', upstreamFault: true })
       case 'timeout': return fail('UPSTREAM_TIMEOUT', { upstreamFault: true })
+      case 'bad-response': return fail('UPSTREAM_BAD_RESPONSE', { upstreamFault: true })
       default: return fail('UPSTREAM_CONNECTION_FAILED', { upstreamFault: true })
     }
   }

@@ -115,7 +115,7 @@ export function createFetch (agent: Agent, maxBodyBytes = 64 * 1024): typeof fet
     })
     const status = answer.statusCode
     const bytes = await readBody(answer.body, maxBodyBytes)
-    if (status < 200 || status > 599) throw new Error(`unusable upstream HTTP status ${status}`)
+    if (status < 200 || status > 599) throw Object.assign(new Error('unusable upstream HTTP status'), { code: UNUSABLE_STATUS })
     const nullBody = status === 204 || status === 205 || status === 304
     return new BufferedResponse(status, answer.headers, nullBody ? null : bytes, url) as unknown as Response
   }
@@ -231,6 +231,9 @@ export class BufferedResponse {
 }
 
 const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+const UNUSABLE_STATUS = 'SRP_UNUSABLE_STATUS'
+/** The far side answered, but not in HTTP we can read: a malformed status line, framing or length. */
+const MALFORMED_ANSWER = (code: string): boolean => code.startsWith('HPE_') || code === UNUSABLE_STATUS || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
 const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 
 function causes (error: unknown): Array<Error & { code?: string, [STALE_SOCKET]?: boolean }> {
@@ -250,6 +253,7 @@ export function classifyTransportError (error: unknown, timedOut: boolean): Tran
   if (chain.some((e) => e[STALE_SOCKET] === true)) return 'not-sent'
   if (chain.some((e) => e.code !== undefined && NOT_CONNECTED_CODES.has(e.code))) return 'not-sent'
   if (chain.some((e) => e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')) return 'timeout'
+  if (chain.some((e) => e.name === 'HTTPParserError' || (e.code !== undefined && MALFORMED_ANSWER(e.code)))) return 'bad-response'
   if (chain.some((e) => e.code !== undefined && CONNECTION_LOST_CODES.has(e.code))) return 'connection-lost'
   return 'network'
 }

@@ -13,6 +13,16 @@ declare module 'fastify' {
   }
 }
 
+/** Authing's documented business statuses and the apiCodes that matter here (authing-contract.md §3). */
+const KNOWN_STATUS_CODES: ReadonlySet<number> = new Set([200, 400, 401, 402, 403, 404, 409, 413, 422, 429, 499, 500, 501, 502, 503, 601, 602, 603])
+const KNOWN_API_CODES: ReadonlySet<number> = new Set([1300, 1301, 1302, 1303, 1304, 1305, 1306, 2004, 2020, 2224, 4021])
+
+/** A label value from a fixed set, so an upstream inventing codes cannot grow the series without bound. */
+function boundedLabel (value: number | undefined, known: ReadonlySet<number>): string {
+  if (value === undefined) return 'none'
+  return known.has(value) ? String(value) : 'other'
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20]
 
 export class Metrics {
@@ -42,8 +52,8 @@ export class Metrics {
   observeAttempt = (observation: AttemptObservation): void => {
     this.upstreamRequests.inc({
       outcome: observation.outcome,
-      status_code: observation.authing?.statusCode !== undefined ? String(observation.authing.statusCode) : 'none',
-      api_code: observation.authing?.apiCode !== undefined ? String(observation.authing.apiCode) : 'none'
+      status_code: boundedLabel(observation.authing?.statusCode, KNOWN_STATUS_CODES),
+      api_code: boundedLabel(observation.authing?.apiCode, KNOWN_API_CODES)
     })
     this.upstreamDuration.observe({ outcome: observation.outcome }, observation.durationMs / 1000)
   }

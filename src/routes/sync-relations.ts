@@ -111,7 +111,7 @@ async function removeRelation (
       return reply.code(200).send(mapped.envelope)
     }
     const { error } = mapped
-    const outcome: Outcome = FAIL_FAST.has(error.code) ? 'unavailable' : mapped.upstreamFault || error.authing === undefined ? 'upstream_fault' : 'authing_error'
+    const outcome: Outcome = FAIL_FAST.has(error.code) || error.code === 'SHUTTING_DOWN' ? 'unavailable' : mapped.upstreamFault ? 'upstream_fault' : 'authing_error'
     await app.audit.outcome(request, { outcome, status: error.statusCode, code: error.code, authing: error.authing, attempts })
     if (error.statusCode >= 500) request.log.warn({ code: error.code, attempts, authing: error.authing, fault: report.fault }, 'Authing call failed')
     return sendError(reply, request, error)
