@@ -12,7 +12,7 @@ import callersPlugin from './callers/plugin.ts'
 import type { Config } from './config.ts'
 import { errorEnvelope, ServiceError } from './errors.ts'
 import docsPlugin from './plugins/docs.ts'
-import errorsPlugin, { toServiceError } from './plugins/errors.ts'
+import errorsPlugin, { toServiceError, tooLongParameter } from './plugins/errors.ts'
 import healthPlugin from './plugins/health.ts'
 import metricsPlugin, { Metrics } from './plugins/metrics.ts'
 import requestIdPlugin, { REQUEST_ID_HEADER, requestIdFor } from './plugins/request-id.ts'
@@ -65,7 +65,9 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     // Rejections the router makes before any hook runs: answer in the envelope, and audit them.
     frameworkErrors: (error, request, reply) => {
-      const serviceError = error instanceof ServiceError ? error : toServiceError(error, config.providers)
+      const serviceError = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? tooLongParameter(request.raw.url, config.providers, MAX_RAW_PARAM_LENGTH)
+        : toServiceError(error, config.providers)
       const requestId = request.id ?? requestIdFor(request.raw)
       void app.audit.raw({ requestId, callerAddress: request.raw.socket?.remoteAddress, method: request.raw.method, url: request.raw.url, status: serviceError.statusCode, code: serviceError.code })
         .finally(() => {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { Type, type Static, type TBoolean, type TInteger, type TString } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { CallerRegistry, CallersFileError } from './callers/registry.ts'
 import { DOCUMENTED_PROVIDERS, PROVIDER_NAME_PATTERN } from './schemas/identifiers.ts'
 
 const Integer = (defaultValue: number, minimum: number, maximum: number, description: string): TInteger =>
@@ -19,11 +20,12 @@ export const EnvironmentSchema = Type.Object({
   PUBLIC_BASE_PATH: Type.String({ default: '', pattern: '^(/[A-Za-z0-9._~-]+)*$', description: 'Path prefix under which a gateway serves this service, e.g. `/sync-proxy`.' }),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed to call from a browser. Empty: CORS off.' }),
 
-  AUTHING_HOST: Type.String({ default: 'https://api.authing.cn', pattern: '^https?://[^/?#\\s]+/?$', description: 'Authing API host (private deployments: your own host).' }),
-  AUTHING_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'Authing access key id (the user pool id).' })),
+  AUTHING_HOST: Type.String({ default: 'https://api.authing.cn', minLength: 1, description: 'Authing API host (private deployments: your own host).' }),
+  // Printable ASCII without spaces or colons: the id is sent as `authing <id>:<signature>`.
+  AUTHING_ACCESS_KEY_ID: Type.Optional(Type.String({ pattern: '^[\\x21-\\x39\\x3b-\\x7e]+$', description: 'Authing access key id (the user pool id).' })),
   AUTHING_ACCESS_KEY_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'Authing access key secret. Prefer the _FILE form.' })),
   AUTHING_ACCESS_KEY_SECRET_FILE: Type.Optional(Type.String({ minLength: 1, description: 'File holding the secret (Docker/Kubernetes secrets).' })),
-  AUTHING_TENANT_ID: Type.Optional(Type.String({ minLength: 1, description: 'Sent as `x-authing-app-id` when set.' })),
+  AUTHING_TENANT_ID: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]+$', description: 'Sent as `x-authing-app-id` when set.' })),
   AUTHING_LANG: Type.Union(['zh-CN', 'en-US', 'ja-JP', 'zh-TW'].map((lang) => Type.Literal(lang)), { default: 'zh-CN', description: 'Language of Authing messages.' }),
   AUTHING_AUTH_MODE: Type.Union([Type.Literal('signature'), Type.Literal('token')], { default: 'signature', description: '`signature` (AK/SK, as the Node SDK) or `token` (management token).' }),
   AUTHING_EXTRA_PROVIDERS: Type.String({ default: '', description: 'Comma-separated providers to accept beyond the 11 documented ones.' }),
@@ -35,6 +37,7 @@ export const EnvironmentSchema = Type.Object({
   CALLER_RATE_LIMIT_MAX: Integer(600, 1, 1_000_000, 'Requests per caller per window (a caller entry may override it).'),
   CALLER_RATE_LIMIT_WINDOW_MS: Integer(60_000, 1000, 86_400_000, 'Rate-limit window.'),
   CALLER_MAX_IN_FLIGHT: Integer(32, 1, 10_000, 'Requests one caller may have in progress at once.'),
+  UNAUTHENTICATED_RATE_LIMIT_MAX: Integer(60, 1, 1_000_000, 'Failed authentications one address may make per window before it gets 429.'),
 
   AUDIT_LOG_PATH: Type.String({ default: './data/audit.log', minLength: 1, description: 'The audit trail file (rotated files sit next to it).' }),
   AUDIT_HMAC_KEY: Type.Optional(Type.String({ minLength: 16, description: 'Key for hashing personal user ids in the audit trail. Required with real Authing credentials.' })),
@@ -78,7 +81,7 @@ export interface Config {
   authing: { host: string, credentials: AuthingCredentials } | undefined
   authingOptions: { lang: string, tenantId: string | undefined, authMode: AuthMode }
   sandbox: { missingRelation: 'not-found' | 'success' } | undefined
-  callers: { file: string | undefined, rateLimitMax: number, rateLimitWindowMs: number, maxInFlight: number }
+  callers: { file: string | undefined, rateLimitMax: number, rateLimitWindowMs: number, maxInFlight: number, unauthenticatedRateLimitMax: number }
   audit: { path: string, hmacKey: string, rotateBytes: number, rotateDaily: boolean }
   upstream: {
     attemptTimeoutMs: number
@@ -124,6 +127,22 @@ function commaList (value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '')
 }
 
+/** `scheme://host[:port]` of AUTHING_HOST, or undefined (with a problem noted) when it is not one. */
+function authingOrigin (value: unknown, problems: string[]): string | undefined {
+  let url: URL
+  try {
+    url = new URL(String(value))
+  } catch {
+    problems.push('AUTHING_HOST: not a URL like https://api.authing.cn')
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push('AUTHING_HOST: must be http:// or https://')
+  else if (url.username !== '' || url.password !== '') problems.push('AUTHING_HOST: must not contain a user name or password')
+  else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') problems.push('AUTHING_HOST: must be a host only, without a path or query (the API path is added by the service)')
+  else return url.origin
+  return undefined
+}
+
 /** Reads and checks the environment. Throws one ConfigError naming every problem. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {}
@@ -140,9 +159,12 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (e.AUTHING_ACCESS_KEY_SECRET !== undefined && e.AUTHING_ACCESS_KEY_SECRET_FILE !== undefined) {
     problems.push('AUTHING_ACCESS_KEY_SECRET and AUTHING_ACCESS_KEY_SECRET_FILE are both set: choose one')
   }
+  // Surrounding whitespace is dropped from a secret, whether it comes from the environment or a file.
   const secret = e.AUTHING_ACCESS_KEY_SECRET_FILE !== undefined
     ? readSecretFile('AUTHING_ACCESS_KEY_SECRET_FILE', e.AUTHING_ACCESS_KEY_SECRET_FILE, problems)
-    : e.AUTHING_ACCESS_KEY_SECRET
+    : e.AUTHING_ACCESS_KEY_SECRET?.trim()
+  if (e.AUTHING_ACCESS_KEY_SECRET !== undefined && secret === '') problems.push('AUTHING_ACCESS_KEY_SECRET: is blank')
+  const authingHost = authingOrigin(e.AUTHING_HOST, problems)
   const hasKeyId = e.AUTHING_ACCESS_KEY_ID !== undefined
   const secretGiven = e.AUTHING_ACCESS_KEY_SECRET !== undefined || e.AUTHING_ACCESS_KEY_SECRET_FILE !== undefined
   if (hasKeyId && !secretGiven) {
@@ -163,6 +185,15 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (!useSandbox && e.CALLERS_FILE === undefined) {
     problems.push('CALLERS_FILE is required with real Authing credentials: without it nobody could call, or everybody could')
   }
+  const providers = [...new Set<string>([...DOCUMENTED_PROVIDERS, ...commaList(String(e.AUTHING_EXTRA_PROVIDERS))])]
+  if (e.CALLERS_FILE !== undefined) {
+    try {
+      CallerRegistry.fromText(readFileSync(e.CALLERS_FILE, 'utf8'), providers)
+    } catch (error) {
+      const details = error instanceof CallersFileError ? error.problems : [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]
+      for (const detail of details) problems.push(`CALLERS_FILE: ${detail}`)
+    }
+  }
 
   if (e.AUDIT_HMAC_KEY !== undefined && e.AUDIT_HMAC_KEY_FILE !== undefined) {
     problems.push('AUDIT_HMAC_KEY and AUDIT_HMAC_KEY_FILE are both set: choose one')
@@ -170,7 +201,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   let hmacKey = e.AUDIT_HMAC_KEY_FILE !== undefined
     ? readSecretFile('AUDIT_HMAC_KEY_FILE', e.AUDIT_HMAC_KEY_FILE, problems)
     : e.AUDIT_HMAC_KEY
-  if (hmacKey !== undefined && hmacKey.length < 16) problems.push('AUDIT_HMAC_KEY_FILE: the key must be at least 16 characters')
+  if (e.AUDIT_HMAC_KEY_FILE !== undefined && hmacKey !== undefined && hmacKey.length < 16) problems.push('AUDIT_HMAC_KEY_FILE: the key must be at least 16 characters')
   if (hmacKey === undefined && e.AUDIT_HMAC_KEY_FILE === undefined) {
     if (useSandbox) hmacKey = SANDBOX_AUDIT_HMAC_KEY
     else problems.push('AUDIT_HMAC_KEY (or AUDIT_HMAC_KEY_FILE) is required with real Authing credentials')
@@ -197,17 +228,18 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     logLevel: e.LOG_LEVEL,
     publicBasePath: e.PUBLIC_BASE_PATH,
     corsOrigins,
-    providers: [...new Set<string>([...DOCUMENTED_PROVIDERS, ...extraProviders])],
+    providers,
     authing: useSandbox
       ? undefined
-      : { host: e.AUTHING_HOST.replace(/\/+$/, ''), credentials: { accessKeyId: e.AUTHING_ACCESS_KEY_ID as string, accessKeySecret: secret as string } },
+      : { host: authingHost as string, credentials: { accessKeyId: e.AUTHING_ACCESS_KEY_ID as string, accessKeySecret: secret as string } },
     authingOptions: { lang: e.AUTHING_LANG, tenantId: e.AUTHING_TENANT_ID, authMode: e.AUTHING_AUTH_MODE },
     sandbox: useSandbox ? { missingRelation: e.SANDBOX_MISSING_RELATION } : undefined,
     callers: {
       file: e.CALLERS_FILE,
       rateLimitMax: e.CALLER_RATE_LIMIT_MAX,
       rateLimitWindowMs: e.CALLER_RATE_LIMIT_WINDOW_MS,
-      maxInFlight: e.CALLER_MAX_IN_FLIGHT
+      maxInFlight: e.CALLER_MAX_IN_FLIGHT,
+      unauthenticatedRateLimitMax: e.UNAUTHENTICATED_RATE_LIMIT_MAX
     },
     audit: { path: e.AUDIT_LOG_PATH, hmacKey: hmacKey as string, rotateBytes: e.AUDIT_ROTATE_BYTES, rotateDaily: e.AUDIT_ROTATE_DAILY },
     upstream: {

@@ -9,11 +9,13 @@ import { tempDir } from './helpers/app.ts'
 
 const SECRET = 'SuperSecret-Value-4f1c9a'
 const HMAC_KEY = 'audit-hmac-key-0123456789abcdef'
+const CALLERS_FILE = join(tempDir('srp-config-'), 'callers.json')
+writeFileSync(CALLERS_FILE, JSON.stringify([{ name: 'hr', keys: [`sha256:${'0'.repeat(64)}`], providers: ['lark'] }]))
 /** Everything real Authing needs. */
 const REAL = {
   AUTHING_ACCESS_KEY_ID: 'AK',
   AUTHING_ACCESS_KEY_SECRET: SECRET,
-  CALLERS_FILE: '/etc/sync-relations-proxy/callers.json',
+  CALLERS_FILE,
   AUDIT_HMAC_KEY: HMAC_KEY
 } as const
 
@@ -240,4 +242,25 @@ t.test('the secret never appears in an error', async (t) => {
     t.notMatch(error.message, SECRET.slice(0, 12), name)
     t.notOk(error.problems.some((problem) => problem.includes(SECRET.slice(0, 12))), `${name}: problems`)
   }
+})
+
+t.test('regression: settings that would only fail at the first call are refused at start', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ AUTHING_HOST: 'http://127.0.0.1:99999' }, /^AUTHING_HOST: not a URL/],
+    [{ AUTHING_HOST: 'http://[bad' }, /^AUTHING_HOST: not a URL/],
+    [{ AUTHING_HOST: 'https://user:pw@api.example.com' }, /^AUTHING_HOST: must not contain a user name or password/],
+    [{ AUTHING_HOST: 'https://api.example.com/api/v3' }, /^AUTHING_HOST: must be a host only/],
+    [{ AUTHING_HOST: 'ftp://api.example.com' }, /^AUTHING_HOST: must be http/],
+    [{ AUTHING_ACCESS_KEY_ID: 'A K' }, /^AUTHING_ACCESS_KEY_ID:/],
+    [{ AUTHING_ACCESS_KEY_ID: 'AK:1' }, /^AUTHING_ACCESS_KEY_ID:/],
+    [{ AUTHING_TENANT_ID: 'T1\r\nx-evil: 1' }, /^AUTHING_TENANT_ID:/],
+    [{ CALLERS_FILE: '/nonexistent/callers.json' }, /^CALLERS_FILE: cannot read the file \(ENOENT\)/]
+  ]
+  for (const [env, pattern] of cases) {
+    const problems = problemsOf({ ...REAL, ...env })
+    t.ok(problems.some((problem) => pattern.test(problem)), `${JSON.stringify(env)} → ${problems.join(' | ')}`)
+    t.notOk(problems.join(' ').includes('pw@'), 'no credentials echoed')
+  }
+  t.equal(loadConfig({ ...REAL, AUTHING_HOST: 'HTTPS://API.Example.com:8443/' }).authing?.host, 'https://api.example.com:8443', 'scheme and host are normalised')
+  t.equal(loadConfig({ ...REAL, AUTHING_ACCESS_KEY_SECRET: `  ${SECRET}\n` }).authing?.credentials.accessKeySecret, SECRET, 'whitespace around a secret is dropped')
 })

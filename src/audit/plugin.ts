@@ -78,7 +78,7 @@ export class AuditLog {
       ...(matched ? { route: request.routeOptions.url } : { path: redactedPath(request.url) }),
       provider,
       userIdType,
-      ...userIdFields(userId, userIdType, this.#hmacKey)
+      ...userIdFields(userId, userIdType, this.#hmacKey, request.callerName !== undefined)
     }
   }
 
@@ -164,14 +164,19 @@ declare module 'fastify' {
 
 async function auditPlugin (app: FastifyInstance, options: AuditPluginOptions): Promise<void> {
   const { config } = options
-  const { trail, report } = await AuditTrail.open({
+  const opened = await AuditTrail.open({
     path: config.audit.path,
     rotateBytes: config.audit.rotateBytes,
     rotateDaily: config.audit.rotateDaily,
     openFile: options.openFile,
     onBatch: options.onWrite,
     onError: (error) => { app.log.error({ errCode: (error as NodeJS.ErrnoException).code, errName: (error as Error).name }, 'audit trail write failed') }
+  }).catch((error: unknown) => {
+    // Named after the setting, so the operator knows what to fix; the cause's code says why.
+    const code = (error as NodeJS.ErrnoException).code
+    throw new Error(`AUDIT_LOG_PATH ${config.audit.path}: cannot open the audit trail (${code ?? (error as Error).message})`)
   })
+  const { trail, report } = opened
   const audit = new AuditLog(trail, config.audit.hmacKey, options.onFailure ?? (() => {}))
   app.decorate('audit', audit)
   app.decorateRequest('auditDone', false)

@@ -21,14 +21,19 @@ export function keyedHash (key: string, value: string): string {
   return createHmac('sha256', key).update(value, 'utf8').digest('hex')
 }
 
+/** Longest user id stored in the clear; a longer one is stored as a keyed hash, so records stay small. */
+const MAX_CLEAR_USER_ID = 256
+
 /**
- * The user id as the trail stores it: readable when its type says it is an opaque id, otherwise (and
- * whenever the type is unknown) as a keyed hash.
+ * The user id as the trail stores it: readable only when an authenticated caller sent it with a type
+ * that says it is an opaque id; otherwise (a personal or unknown type, an anonymous request, an
+ * oversized value) as a keyed hash. Anyone can put anything in a URL; only callers' ids are trusted.
  */
-export function userIdFields (userId: string | undefined, userIdType: string | undefined, hmacKey: string): Record<string, string> {
+export function userIdFields (userId: string | undefined, userIdType: string | undefined, hmacKey: string, authenticated: boolean): Record<string, string | number> {
   if (userId === undefined || userId === '') return {}
   const opaque = userIdType !== undefined && isUserIdType(userIdType) && !PERSONAL_USER_ID_TYPES.has(userIdType)
-  return opaque ? { userId } : { userIdHmac: keyedHash(hmacKey, userId) }
+  if (opaque && authenticated && userId.length <= MAX_CLEAR_USER_ID) return { userId }
+  return { userIdHmac: keyedHash(hmacKey, userId), ...(userId.length > MAX_CLEAR_USER_ID ? { userIdLength: userId.length } : {}) }
 }
 
 /** Path words that say nothing about a person; every other segment of an unmatched path is masked. */

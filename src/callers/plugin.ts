@@ -40,10 +40,12 @@ export class CallerAccess {
     this.#config = config
   }
 
-  /** onRequest hook: identifies the caller or answers 401. */
+  /** onRequest hook: identifies the caller or answers 401 (429 for an address that keeps failing). */
   authenticate = async (request: FastifyRequest): Promise<void> => {
+    this.#refuseIfFailingTooOften(request)
     const header = request.headers.authorization
     if (header === undefined || header === '') return this.#refuse(request, 'missing key', false)
+    if (countHeader(request.raw.rawHeaders, 'authorization') > 1) return this.#refuse(request, 'more than one Authorization header', true)
     const match = header.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(header) : null
     if (match === null) return this.#refuse(request, 'malformed Authorization header', true)
     const caller = this.registry.authenticate(match[1] as string)
@@ -54,7 +56,37 @@ export class CallerAccess {
 
   #refuse (request: FastifyRequest, reason: string, invalid: boolean): never {
     request.auditReason = reason
+    this.#countFailure(request.ip)
     throw new ServiceError('UNAUTHENTICATED', { headers: { 'www-authenticate': invalid ? `${REALM}, error="invalid_token"` : REALM } })
+  }
+
+  // Failed authentications per address, in fixed windows: unauthenticated traffic is not rate-limited
+  // per caller (there is no caller), so an address that keeps failing is slowed down here instead.
+  readonly #failures = new Map<string, { count: number, windowEnds: number }>()
+
+  #refuseIfFailingTooOften (request: FastifyRequest): void {
+    const entry = this.#failures.get(request.ip)
+    if (entry === undefined || entry.count < this.#config.callers.unauthenticatedRateLimitMax) return
+    const now = Date.now()
+    if (now >= entry.windowEnds) {
+      this.#failures.delete(request.ip)
+      return
+    }
+    request.auditReason = 'too many failed authentications'
+    throw new ServiceError('RATE_LIMITED', { retryAfter: Math.max(1, Math.ceil((entry.windowEnds - now) / 1000)) })
+  }
+
+  #countFailure (address: string): void {
+    const now = Date.now()
+    const entry = this.#failures.get(address)
+    if (entry === undefined || now >= entry.windowEnds) {
+      if (this.#failures.size >= 10_000) {
+        for (const [key, value] of this.#failures) if (now >= value.windowEnds) this.#failures.delete(key)
+      }
+      this.#failures.set(address, { count: 1, windowEnds: now + this.#config.callers.rateLimitWindowMs })
+    } else {
+      entry.count += 1
+    }
   }
 
   /** Answers 403 unless the caller may act on `provider`. */
@@ -83,6 +115,12 @@ export class CallerAccess {
       else this.#inFlight.set(caller.name, left)
     }
   }
+}
+
+function countHeader (rawHeaders: string[], name: string): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) count += 1
+  return count
 }
 
 function readCallers (file: string, providers: readonly string[], registry?: CallerRegistry): CallerRegistry {

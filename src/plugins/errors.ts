@@ -48,6 +48,15 @@ export function validationError (error: FastifyError, providers: readonly string
   return new ServiceError('INVALID_REQUEST')
 }
 
+/** Which path parameter outgrew the router's limit: the provider segment, or (usually) the user id. */
+export function tooLongParameter (url: string | undefined, providers: readonly string[], maxRawLength: number): ServiceError {
+  const provider = /^\/users\/[^/?]*\/sync-relations\/([^/?]*)/.exec(url ?? '')?.[1]
+  if (provider !== undefined && provider.length > maxRawLength) {
+    return new ServiceError('UNSUPPORTED_PROVIDER', { message: `provider must be one of: ${providers.join(', ')}` })
+  }
+  return new ServiceError('INVALID_USER_ID', { message: `userId must be at most ${MAX_USER_ID_LENGTH} characters` })
+}
+
 /** Maps anything thrown during a request to a ServiceError that is safe to show. */
 export function toServiceError (error: unknown, providers: readonly string[]): ServiceError {
   if (isServiceError(error)) return error

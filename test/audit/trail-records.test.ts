@@ -95,23 +95,23 @@ const SCENARIOS: Scenario[] = [
     records: [{ call: 0, type: 'request', outcome: 'rejected', status: 400, code: 'UNSUPPORTED_PROVIDER', caller: 'sandbox-dev', route: ROUTE, provider: 'myspace', userIdType: 'user_id', userId: ZHANGSAN }]
   },
   {
-    name: 'a missing caller key is a 401 with the reason "missing key"',
+    name: 'a missing caller key is a 401 with the reason "missing key" (an anonymous id is only stored hashed)',
     calls: [DELETE(routeUrl(ZHANGSAN, 'lark'), {})],
     statuses: [401],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'missing key', route: ROUTE, provider: 'lark', userIdType: 'user_id', userId: ZHANGSAN }]
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'missing key', route: ROUTE, provider: 'lark', userIdType: 'user_id', hmac: ZHANGSAN }]
   },
   {
     name: 'an unknown caller key is a 401 with the reason "unknown key", and the key is not stored',
     calls: [DELETE(routeUrl(ZHANGSAN, 'lark'), { authorization: 'Bearer not-a-known-key-4b1d' })],
     statuses: [401],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'unknown key', route: ROUTE, provider: 'lark', userIdType: 'user_id', userId: ZHANGSAN }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'unknown key', route: ROUTE, provider: 'lark', userIdType: 'user_id', hmac: ZHANGSAN }],
     absent: ['not-a-known-key-4b1d', 'Bearer']
   },
   {
     name: 'a malformed Authorization header is a 401 with its reason',
     calls: [DELETE(routeUrl(ZHANGSAN, 'lark'), { authorization: 'Basic dXNlcjpwYXNz' })],
     statuses: [401],
-    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'malformed Authorization header', route: ROUTE, provider: 'lark', userIdType: 'user_id', userId: ZHANGSAN }],
+    records: [{ call: 0, type: 'request', outcome: 'rejected', status: 401, code: 'UNAUTHENTICATED', reason: 'malformed Authorization header', route: ROUTE, provider: 'lark', userIdType: 'user_id', hmac: ZHANGSAN }],
     absent: ['dXNlcjpwYXNz']
   },
   {

@@ -151,3 +151,24 @@ t.test('a caller over its in-flight bound gets 429 TOO_MANY_IN_FLIGHT at once', 
   t.equal(third.statusCode, 200, 'the slot is given back')
 })
 
+
+t.test('regression: an address that keeps failing authentication is slowed down with 429, and its ids are only hashed', async (t) => {
+  const { app, audit } = await buildTestApp(t, { UNAUTHENTICATED_RATE_LIMIT_MAX: '3' })
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) {
+    statuses.push((await app.inject({ method: 'DELETE', url: '/users/zhangsan@example.com/sync-relations/lark', headers: { authorization: `Bearer wrong-${i}` } })).statusCode)
+  }
+  t.same(statuses, [401, 401, 401, 429, 429])
+  const limited = await app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/lark`, headers: AUTH })
+  t.equal(limited.statusCode, 429, 'even a good key from that address waits out the window')
+  t.ok(Number(limited.headers['retry-after']) >= 1)
+  t.match(audit().at(-1), { status: 429, code: 'RATE_LIMITED', reason: 'too many failed authentications' })
+  t.notOk(JSON.stringify(audit()).includes('zhangsan@example.com'), 'ids in anonymous requests are never stored in the clear')
+})
+
+t.test('regression: more than one Authorization header is refused rather than silently using the first', async (t) => {
+  const { app } = await buildTestApp(t)
+  const response = await app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/lark`, headers: { authorization: ['Bearer sandbox-dev-key', 'Bearer other'] as unknown as string } })
+  t.equal(response.statusCode, 401)
+  t.match(response.headers['www-authenticate'], /invalid_token/)
+})

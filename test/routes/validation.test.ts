@@ -76,3 +76,12 @@ t.test('validation runs after authentication: an unauthenticated bad request get
   const response = await app.inject({ method: 'DELETE', url: '/users//sync-relations/myspace' })
   t.equal(response.statusCode, 401)
 })
+
+t.test('regression: an oversized provider segment is named as the provider, not the user id', async (t) => {
+  const { app, upstreamCalls } = await buildTestApp(t)
+  const response = await app.inject({ method: 'DELETE', url: `/users/${ZHANGSAN}/sync-relations/${'p'.repeat(9000)}`, headers: AUTH })
+  t.equal(response.statusCode, 400)
+  t.equal(response.json().code, 'UNSUPPORTED_PROVIDER')
+  t.notOk(response.body.includes('pppppppppp'))
+  t.equal(upstreamCalls(), 0)
+})
