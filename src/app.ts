@@ -1,7 +1,8 @@
 // What the service is: buildApp(config) returns a ready-to-listen Fastify instance with its plugins
 // registered in a fixed order. server.ts adds the process concerns (listen, signals).
 import { randomUUID } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -59,7 +60,8 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
     // forever); Node checks every second rather than every 30 s, so the bound is close to what it says.
     requestTimeout: config.requestTimeoutMs,
     // (Node only enforces it when the headers' own timeout is not longer.)
-    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, config.requestTimeoutMs) },
+    // A missing Host header is answered by the app, in the envelope, rather than by Node bare.
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, config.requestTimeoutMs), requireHostHeader: false },
     // Draining is handled in the health plugin, so refused requests get the envelope and an audit record.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -83,16 +85,29 @@ export async function buildApp (config: Config, deps: AppDependencies = {}): Pro
         socket.destroy()
         return
       }
-      const serviceError = new ServiceError(code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'INVALID_REQUEST')
-      const requestId = randomUUID()
-      const body = JSON.stringify(errorEnvelope(serviceError, requestId))
-      void app.audit.raw({ requestId, callerAddress: socket.remoteAddress, method: undefined, url: undefined, status: serviceError.statusCode, code: serviceError.code })
-        .finally(() => {
-          if (!socket.writable) return
-          socket.end(`HTTP/1.1 ${serviceError.statusCode} ${STATUS_CODES[serviceError.statusCode] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\nConnection: close\r\n\r\n${body}`)
-        })
+      answerOnSocket(socket, new ServiceError(code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'INVALID_REQUEST'), undefined, undefined)
     }
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  /** Answers a request Fastify never sees, in the envelope, once its audit record is written. */
+  function answerOnSocket (socket: Duplex, serviceError: ServiceError, method: string | undefined, url: string | undefined): void {
+    const requestId = randomUUID()
+    const body = JSON.stringify(errorEnvelope(serviceError, requestId))
+    const remoteAddress = (socket as { remoteAddress?: string }).remoteAddress
+    void app.audit.raw({ requestId, callerAddress: remoteAddress, method, url, status: serviceError.statusCode, code: serviceError.code })
+      .finally(() => {
+        if (!socket.writable) return
+        const allow = serviceError.code === 'METHOD_NOT_ALLOWED' ? 'Allow: DELETE\r\n' : ''
+        socket.end(`HTTP/1.1 ${serviceError.statusCode} ${STATUS_CODES[serviceError.statusCode] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n${allow}Connection: close\r\n\r\n${body}`)
+      })
+  }
+  // Node answers these itself unless told otherwise: CONNECT, and an Expect header other than 100-continue.
+  app.server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    answerOnSocket(socket, new ServiceError('METHOD_NOT_ALLOWED'), request.method, request.url)
+  })
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    answerOnSocket(response.socket as Duplex, new ServiceError('EXPECTATION_FAILED'), request.method, request.url)
+  })
 
   // The route ignores request bodies. Clients that send DELETE with a JSON content type and no body
   // (Java, Go and axios wrappers do) must be treated like a bare DELETE, so no body is ever parsed.

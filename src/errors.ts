@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   RATE_LIMITED: { status: 429, fix: 'caller', message: 'This caller has sent too many requests; retry after the time in Retry-After.' },
   TOO_MANY_IN_FLIGHT: { status: 429, fix: 'caller', message: 'This caller has too many requests in progress; retry after the time in Retry-After.' },
   REQUEST_TIMEOUT: { status: 408, fix: 'caller', message: 'The request was not received in time.' },
+  EXPECTATION_FAILED: { status: 417, fix: 'caller', message: 'The Expect header cannot be met (only 100-continue is supported).' },
   HEADERS_TOO_LARGE: { status: 431, fix: 'caller', message: 'The request headers are too large.' },
 
   // Answered by Authing: the caller can act on these.

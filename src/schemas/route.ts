@@ -101,7 +101,7 @@ export function errorExamples (codes: readonly ErrorCode[]): Record<string, { su
 }
 
 /** Codes answered for requests that never matched the route (documented in the README, not on the operation). */
-const NOT_ROUTE_ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'INTERNAL_ERROR'])
+const NOT_ROUTE_ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'EXPECTATION_FAILED', 'HEADERS_TOO_LARGE', 'INTERNAL_ERROR'])
 
 /** Which error codes the route can answer with, per HTTP status (for the OpenAPI document). */
 export function codesByStatus (): Map<number, ErrorCode[]> {

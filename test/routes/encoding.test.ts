@@ -95,3 +95,32 @@ t.test('requests the HTTP parser rejects are answered in the envelope and audite
   const codes = audit().filter((record) => record.type === 'request').map((record) => record.code)
   t.ok(codes.includes('HEADERS_TOO_LARGE') && codes.includes('INVALID_REQUEST'), 'both are on the audit trail')
 })
+
+/** Writes raw bytes and collects everything until the server closes the connection (or a short quiet). */
+function rawExchange (port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.write(bytes) })
+    let data = ''
+    socket.setTimeout(2000, () => { socket.destroy(); resolve(data) })
+    socket.on('data', (chunk) => { data += chunk.toString() })
+    socket.on('close', () => { resolve(data) })
+    socket.on('error', reject)
+  })
+}
+
+t.test('regression: requests Node would answer bare (CONNECT, an unmet Expect, no Host) get the envelope and are audited', async (t) => {
+  const { app, audit } = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const connectAnswer = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+  t.match(connectAnswer, /^HTTP\/1\.1 405 /)
+  t.match(connectAnswer, /"code":"METHOD_NOT_ALLOWED"/)
+  const expectAnswer = await rawExchange(port, 'DELETE /users/6229ffaa0b1c2d3e4f5a6b7c/sync-relations/lark HTTP/1.1\r\nHost: x\r\nExpect: 999-foo\r\nAuthorization: Bearer sandbox-dev-key\r\n\r\n')
+  t.match(expectAnswer, /^HTTP\/1\.1 417 /)
+  t.match(expectAnswer, /"code":"EXPECTATION_FAILED"/)
+  const noHost = await rawExchange(port, 'DELETE /users/6229ffaa0b1c2d3e4f5a6b7f/sync-relations/lark HTTP/1.1\r\nAuthorization: Bearer sandbox-dev-key\r\nConnection: close\r\n\r\n')
+  t.match(noHost, /x-request-id: /)
+  t.match(noHost, /"code":"AUTHING_NOT_FOUND"/, 'a request without Host is handled like any other')
+  const codes = audit().map((record) => record.code)
+  t.ok(codes.includes('METHOD_NOT_ALLOWED') && codes.includes('EXPECTATION_FAILED'), 'both refusals are on the trail')
+})
