@@ -200,9 +200,13 @@ async function auditPlugin (app: FastifyInstance, options: AuditPluginOptions): 
     return payload
   })
 
+  // The chain head goes to the log at start and stop: a copy outside the file, against which a trail cut
+  // short (the one edit a hash chain alone cannot show) can be checked.
+  app.log.info({ auditSeq: trail.head.seq, auditHead: trail.head.prev }, 'audit trail opened')
   app.addHook('onClose', async () => {
     await audit.lifecycle('stop').catch(() => {})
     await trail.close()
+    app.log.info({ auditSeq: trail.head.seq, auditHead: trail.head.prev }, 'audit trail closed')
   })
 }
 
