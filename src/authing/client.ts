@@ -188,13 +188,14 @@ export class AuthingClient {
     const wireHeaders: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers }
     const options: KyOptions = { timeout: Math.min(this.#options.attemptTimeoutMs, remaining), retry: 0, throwHttpErrors: false, fetch: this.#options.fetch }
     const shutdown = this.#options.shutdownSignal
-    if (shutdown !== undefined) options.signal = shutdown
     if (this.#prepared) {
       // Our own transport takes the header record and the body as they are (ky forwards the option to
-      // it), so ky's Request carries no copy of them to build and then read back.
-      const prepared: PreparedRequest = { headers: wireHeaders, body: JSON.stringify(body) }
+      // it), so ky's Request carries no copy of them to build and then read back. It also listens to
+      // the shutdown signal itself: given to ky, that signal would cost an AbortSignal.any per call.
+      const prepared: PreparedRequest = { headers: wireHeaders, body: JSON.stringify(body), abortSignal: shutdown }
       ;(options as Record<string, unknown>)[PREPARED_REQUEST_OPTION] = prepared
     } else {
+      if (shutdown !== undefined) options.signal = shutdown
       options.headers = wireHeaders
       options.body = JSON.stringify(body)
     }

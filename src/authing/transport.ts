@@ -77,6 +77,8 @@ export const PREPARED_REQUEST_OPTION = 'preparedRequest'
 export interface PreparedRequest {
   headers: Record<string, string>
   body?: string | undefined
+  /** Also abort the request when this signal aborts (beside the signal of ky's Request). */
+  abortSignal?: AbortSignal | undefined
 }
 
 const preparedCapable = new WeakSet<object>()
@@ -106,12 +108,13 @@ export function createFetch (agent: Agent, maxBodyBytes = 64 * 1024): typeof fet
       body = outgoing.body === null ? undefined : Buffer.from(await outgoing.arrayBuffer())
     }
     const url = outgoing.url
+    const extra = prepared?.abortSignal
     const answer = await request(url, {
       method: outgoing.method as 'POST',
       headers,
       body,
       dispatcher: agent,
-      signal: outgoing.signal
+      signal: extra === undefined ? outgoing.signal : new EitherSignal(outgoing.signal, extra) as unknown as AbortSignal
     })
     const status = answer.statusCode
     const bytes = await readBody(answer.body, maxBodyBytes)
@@ -121,6 +124,47 @@ export function createFetch (agent: Agent, maxBodyBytes = 64 * 1024): typeof fet
   }
   preparedCapable.add(adapter)
   return adapter as typeof fetch
+}
+
+/**
+ * Two abort signals seen as one by undici (which only reads `aborted`, `reason` and adds and removes one
+ * 'abort' listener). Unlike AbortSignal.any it makes no new AbortSignal, weak reference or finalizer per
+ * call, and leaves nothing registered on a long-lived signal once the request is done.
+ */
+class EitherSignal {
+  readonly #first: AbortSignal
+  readonly #second: AbortSignal
+  /** Each listener with the relay registered on both signals for it. */
+  readonly #relays: Array<[(event: Event) => void, (event: Event) => void]> = []
+
+  constructor (first: AbortSignal, second: AbortSignal) {
+    this.#first = first
+    this.#second = second
+  }
+
+  get aborted (): boolean { return this.#first.aborted || this.#second.aborted }
+  get reason (): unknown { return this.#first.aborted ? this.#first.reason : this.#second.reason }
+
+  addEventListener (type: string, listener: (event: Event) => void): void {
+    if (type !== 'abort') return
+    // Called at most once, whichever signal aborts first.
+    const relay = (event: Event): void => {
+      this.removeEventListener('abort', listener)
+      listener(event)
+    }
+    this.#relays.push([listener, relay])
+    this.#first.addEventListener('abort', relay)
+    this.#second.addEventListener('abort', relay)
+  }
+
+  removeEventListener (type: string, listener: (event: Event) => void): void {
+    const at = this.#relays.findIndex(([each]) => each === listener)
+    if (type !== 'abort' || at === -1) return
+    const [, relay] = this.#relays[at] as [unknown, (event: Event) => void]
+    this.#relays.splice(at, 1)
+    this.#first.removeEventListener('abort', relay)
+    this.#second.removeEventListener('abort', relay)
+  }
 }
 
 /** Reads a whole answer body, refusing one over `maxBytes`; rejects if the stream fails or ends early. */

@@ -1,6 +1,7 @@
 // The cheap client path (issue 6) must not change what reaches Authing or what the client reads back:
 // the prepared request (headers and body handed to our fetch beside ky's Request) puts the same bytes on
 // the wire as the general path, and the buffered Response answers like a WHATWG Response.
+import { getEventListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
@@ -118,4 +119,42 @@ t.test('an oversized answer is refused and an answer cut short fails', async (t)
   const fetchFunction = createFetch(agent)
   await t.rejects(fetchFunction(`${upstream.url}/big`, { method: 'POST' }), ResponseTooLargeError)
   await t.rejects(fetchFunction(`${upstream.url}/cut`, { method: 'POST' }), 'a truncated body rejects')
+})
+
+t.test('the shutdown signal cuts off a call in flight as a timeout, and leaves no listener behind', async (t) => {
+  let hang = false
+  const upstream = await recorder(t, (_request, response) => {
+    if (hang) return
+    response.writeHead(200, { 'content-type': 'application/json' }).end(OK)
+  })
+  const agent = createAgent({ keepAliveTimeoutMs: 1000, connections: 2, connectTimeoutMs: 1000 })
+  t.teardown(() => agent.destroy())
+  const shutdown = new AbortController()
+  const client = new AuthingClient({
+    baseUrl: upstream.url,
+    credentials: { accessKeyId: 'AK', accessKeySecret: 'SK' },
+    lang: 'zh-CN',
+    authMode: 'signature',
+    attemptTimeoutMs: 10_000,
+    maxAttempts: 3,
+    retryBaseMs: 1,
+    retryMaxDelayMs: 10,
+    bulkhead: new Bulkhead(2, 2),
+    breaker: new CircuitBreaker({ failureThreshold: 5, openMs: 1000 }),
+    fetch: createFetch(agent),
+    shutdownSignal: shutdown.signal
+  })
+  const done = await client.deleteUserSyncRelations({ provider: 'lark', userId: 'u1', userIdType: 'user_id' }, Date.now() + 20_000)
+  t.equal(done.mapped.ok, true)
+  t.equal(getEventListeners(shutdown.signal, 'abort').length, 0, 'no listener stays on the shutdown signal')
+
+  hang = true
+  const started = Date.now()
+  const call = client.deleteUserSyncRelations({ provider: 'lark', userId: 'u2', userIdType: 'user_id' }, Date.now() + 20_000)
+  setTimeout(() => { shutdown.abort() }, 100)
+  const cut = await call
+  t.ok(Date.now() - started < 5000, 'the call ends at shutdown, not at its timeout')
+  t.equal(cut.mapped.ok, false)
+  t.equal(cut.mapped.ok ? undefined : cut.mapped.error.code, 'UPSTREAM_TIMEOUT', 'answered as a timeout: the outcome is unknown')
+  t.equal(cut.attempts, 1, 'not retried')
 })
