@@ -29,7 +29,7 @@ interface Capture {
   stringToSign: string
 }
 
-const captureFile = new URL('../../../shared/authing-capture.json', import.meta.url)
+const captureFile = new URL('../fixtures/authing-capture.json', import.meta.url)
 const captures = (JSON.parse(readFileSync(captureFile, 'utf8')) as { captures: Capture[] }).captures
 
 /** The headers of a capture as the SDK held them when signing: wire names as sent, last value wins. */
