@@ -127,6 +127,16 @@ function commaList (value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '')
 }
 
+/** A plain-words expectation for the kinds of setting TypeBox describes tersely; undefined otherwise. */
+function describeExpectation (schema: { anyOf?: Array<{ const?: unknown }>, type?: unknown, minimum?: number, maximum?: number }): string | undefined {
+  if (Array.isArray(schema.anyOf) && schema.anyOf.every((option) => option.const !== undefined)) {
+    return `must be one of: ${schema.anyOf.map((option) => String(option.const)).join(', ')}`
+  }
+  if (schema.type === 'boolean') return 'must be true or false (or 1 or 0)'
+  if (schema.type === 'integer') return `must be a whole number from ${schema.minimum} to ${schema.maximum}`
+  return undefined
+}
+
 /** `scheme://host[:port]` of AUTHING_HOST, or undefined (with a problem noted) when it is not one. */
 function authingOrigin (value: unknown, problems: string[]): string | undefined {
   let url: URL
@@ -152,7 +162,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const converted = Value.Convert(EnvironmentSchema, Value.Default(EnvironmentSchema, raw))
   // Values are never echoed: some of them are secrets.
-  const problems = [...Value.Errors(EnvironmentSchema, converted)].map((error) => `${error.path.slice(1)}: ${error.message}`)
+  const problems = [...Value.Errors(EnvironmentSchema, converted)].map((error) => `${error.path.slice(1)}: ${describeExpectation(error.schema as Parameters<typeof describeExpectation>[0]) ?? error.message}`)
   // Carry on with the cross-field checks even if some values are malformed: every problem is reported at once.
   const e = converted as Environment
 

@@ -34,7 +34,8 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, skip: ['SIGHUP'] }, async ({ s
 try {
   await app.listen({ host: config.host, port: config.port })
 } catch (error) {
-  app.log.error({ errCode: (error as NodeJS.ErrnoException).code }, 'cannot listen')
+  const code = (error as NodeJS.ErrnoException).code
+  process.stderr.write(`sync-relations-proxy cannot start: cannot listen on ${config.host}:${config.port} (${code === 'EADDRINUSE' ? 'the port is in use' : code ?? 'error'})\n`)
   await app.close()
   process.exit(1)
 }

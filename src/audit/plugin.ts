@@ -172,9 +172,8 @@ async function auditPlugin (app: FastifyInstance, options: AuditPluginOptions): 
     onBatch: options.onWrite,
     onError: (error) => { app.log.error({ errCode: (error as NodeJS.ErrnoException).code, errName: (error as Error).name }, 'audit trail write failed') }
   }).catch((error: unknown) => {
-    // Named after the setting, so the operator knows what to fix; the cause's code says why.
-    const code = (error as NodeJS.ErrnoException).code
-    throw new Error(`AUDIT_LOG_PATH ${config.audit.path}: cannot open the audit trail (${code ?? (error as Error).message})`)
+    // Named after the setting, so the operator knows what to fix; the cause says why.
+    throw new Error(`AUDIT_LOG_PATH ${config.audit.path}: cannot open the audit trail (${(error as Error).message})`)
   })
   const { trail, report } = opened
   const audit = new AuditLog(trail, config.audit.hmacKey, options.onFailure ?? (() => {}))

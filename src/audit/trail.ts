@@ -2,7 +2,8 @@
 // `append` resolves. Appends that arrive while a sync is running are written and synced together in
 // the next batch (group commit), so durability costs one sync per batch, not one per record.
 import { basename, dirname, join } from 'node:path'
-import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { chainLine, GENESIS_HASH, hashLine, parseChainLine, readFirstLine, readTail, type ChainHead } from './chain.ts'
 
 /** The file operations the trail needs; tests substitute failing ones. */
@@ -11,6 +12,8 @@ export interface TrailFile {
   sync (): Promise<void>
   truncate (length: number): Promise<void>
   close (): Promise<void>
+  /** The file's current size; lets the trail notice another writer. Optional for test doubles. */
+  size? (): Promise<number>
 }
 
 export type OpenTrailFile = (path: string) => Promise<TrailFile>
@@ -28,8 +31,55 @@ export const openTrailFile: OpenTrailFile = async (path) => {
     },
     sync: () => handle.datasync(),
     truncate: (length) => handle.truncate(length),
-    close: () => handle.close()
+    close: () => handle.close(),
+    size: async () => (await handle.stat()).size
   }
+}
+
+/** Raised when the file grew behind our back: another process is appending to the same trail. */
+export class ConcurrentWriterError extends Error {
+  constructor () {
+    super('another process is writing to this audit trail; refusing to interleave records')
+    this.name = 'ConcurrentWriterError'
+  }
+}
+
+interface LockOwner { pid: number, hostname: string }
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** A hidden file next to the trail, so `audit.log*` globs never pick it up. */
+function lockPathOf (path: string): string {
+  return join(dirname(path), `.${basename(path)}.lock`)
+}
+
+/**
+ * Takes the trail's lock file for this process. A lock held by a live process on this host refuses the start; a
+ * lock left by a crash (its process gone, or another host such as a previous container) is taken over.
+ */
+async function takeLock (lockPath: string): Promise<void> {
+  const mine = JSON.stringify({ pid: process.pid, hostname: hostname() } satisfies LockOwner)
+  try {
+    await writeFile(lockPath, mine, { flag: 'wx', mode: 0o640 })
+    return
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  let owner: Partial<LockOwner> = {}
+  try {
+    owner = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<LockOwner>
+  } catch {}
+  if (owner.hostname === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid && isAlive(owner.pid)) {
+    throw Object.assign(new Error(`process ${owner.pid} already writes this audit trail (${lockPath})`), { code: 'ELOCKED' })
+  }
+  await writeFile(lockPath, mine, { mode: 0o640 })
 }
 
 async function syncDirectory (path: string): Promise<void> {
@@ -124,6 +174,7 @@ export class AuditTrail {
     while (this.#flushing !== undefined) await this.#flushing
     await this.#file?.close()
     this.#file = undefined
+    await rm(lockPathOf(this.path), { force: true })
   }
 
   async #flush (): Promise<void> {
@@ -152,6 +203,8 @@ export class AuditTrail {
     try {
       await this.#rotateIfDue(data.length)
       const file = this.#file ?? await this.#reopen()
+      // Appends from another process would interleave with ours and break the chain: stop at the first sign.
+      if (file.size !== undefined && await file.size() !== this.#offset) throw new ConcurrentWriterError()
       try {
         await file.append(data)
         await file.sync()
@@ -203,6 +256,7 @@ export class AuditTrail {
   async #recover (): Promise<OpenReport> {
     const directory = dirname(this.path)
     await mkdir(directory, { recursive: true })
+    await takeLock(lockPathOf(this.path))
     const report: OpenReport = { head: { seq: 0, prev: GENESIS_HASH } }
 
     let size = 0

@@ -40,9 +40,11 @@ export class CallerAccess {
     this.#config = config
   }
 
-  /** onRequest hook: identifies the caller or answers 401 (429 for an address that keeps failing). */
+  /**
+   * onRequest hook: identifies the caller or answers 401; an address whose keys keep failing gets 429
+   * instead, so junk traffic is cheap to refuse. A valid key always passes, whatever its address did.
+   */
   authenticate = async (request: FastifyRequest): Promise<void> => {
-    this.#refuseIfFailingTooOften(request)
     const header = request.headers.authorization
     if (header === undefined || header === '') return this.#refuse(request, 'missing key', false)
     if (countHeader(request.raw.rawHeaders, 'authorization') > 1) return this.#refuse(request, 'more than one Authorization header', true)
@@ -55,6 +57,7 @@ export class CallerAccess {
   }
 
   #refuse (request: FastifyRequest, reason: string, invalid: boolean): never {
+    this.#refuseIfFailingTooOften(request)
     request.auditReason = reason
     this.#countFailure(request.ip)
     throw new ServiceError('UNAUTHENTICATED', { headers: { 'www-authenticate': invalid ? `${REALM}, error="invalid_token"` : REALM } })
@@ -73,7 +76,10 @@ export class CallerAccess {
       return
     }
     request.auditReason = 'too many failed authentications'
-    throw new ServiceError('RATE_LIMITED', { retryAfter: Math.max(1, Math.ceil((entry.windowEnds - now) / 1000)) })
+    throw new ServiceError('RATE_LIMITED', {
+      message: 'Too many failed authentications from this address; retry after the time in Retry-After.',
+      retryAfter: Math.max(1, Math.ceil((entry.windowEnds - now) / 1000))
+    })
   }
 
   #countFailure (address: string): void {
