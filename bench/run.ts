@@ -17,6 +17,7 @@
 //   --small-heap "<flags>"  V8 flags of the small-heap run of (c) ('none' to skip)
 //   --sweep 250,500         lower fixed rates also run for (a) and (c) ('none' to skip)
 //   --node-options "<flags>" extra Node flags for every run of (c)
+//   --repeat <n>            measure each part n times and report the median run, with the spread
 //   --duration, --warmup, --connections, --rate, --no-pin
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
@@ -49,6 +50,7 @@ const { values: args } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'node-options': { type: 'string' },
     only: { type: 'string' },
+    repeat: { type: 'string' },
     'small-heap': { type: 'string' },
     sweep: { type: 'string' },
     help: { type: 'boolean', default: false }
@@ -58,7 +60,8 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`npm run bench -- [--smoke] [--json <file>] [--big-trail] [--soak <seconds>] [--profile]
                   [--only a,b,c] [--small-heap "<flags>"|none] [--sweep 250,500|none] [--node-options "<flags>"]
-                  [--duration <s>] [--warmup <s>] [--connections <n>] [--rate <req/s>] [--no-pin]
+                  [--repeat <n>] [--duration <s>] [--warmup <s>] [--connections <n>] [--rate <req/s>] [--no-pin]
+Flags that take other flags as their value need '=': --node-options="--max-semi-space-size=8".
 Default: (a) stub, (b) bare forwarder, (c) the service, (c) with info logs, (c) with a small heap;
 closed-loop throughput and a fixed-rate latency run. See docs/performance.md.\n`)
   process.exit(0)
@@ -83,7 +86,9 @@ const settings = {
    * the machine's memory: on a large machine the young generation alone may reach 128 MB.
    */
   smallHeapFlags: (args['small-heap'] === 'none' ? '' : (args['small-heap'] ?? '--max-semi-space-size=4 --max-old-space-size=128')).split(' ').filter((flag) => flag !== ''),
-  pin: !args['no-pin'] && availableParallelism() >= 2
+  pin: !args['no-pin'] && availableParallelism() >= 2,
+  /** Measurements per part; the median run is reported (other work on the machine disturbs single runs). */
+  repeat: Math.max(1, Number(args.repeat ?? 1))
 }
 for (const [name, value] of Object.entries(settings)) {
   if (typeof value === 'number' && !(value >= 0)) fail(`--${name}: not a number`)
@@ -227,6 +232,8 @@ interface RunFigures {
   windowUs: [number, number]
   /** CPU used by processes that are not part of the bench, in % of one core (other work on the machine). */
   foreignCpuPercent: number
+  /** With --repeat: every run's throughput, p99 and other processes' CPU; the figures above are the median run's. */
+  repeats?: { n: number, rps: number[], p99Ms: number[], foreignCpuPercent: number[] }
 }
 
 /** What (c) says about itself on /metrics, over one measured run (differences of counters). */
@@ -328,6 +335,20 @@ function serviceMetrics (before: Samples, after: Samples): ServiceMetrics {
   }
 }
 
+/**
+ * Runs a measurement --repeat times on the same target and keeps the median run (by throughput for the
+ * closed loop, by p99 for a fixed rate), noting the spread. Other work on the machine disturbs single runs.
+ */
+async function repeated (job: (first: boolean) => Job, by: 'rps' | 'p99', target: Target): Promise<RunFigures> {
+  const runs: RunFigures[] = []
+  for (let i = 0; i < settings.repeat; i++) runs.push(figures(await runLoad(job(i === 0)), target.proc, target.upstream))
+  const value = (run: RunFigures): number => by === 'rps' ? run.rps : run.latencyMs.p99
+  const sorted = [...runs].sort((x, y) => value(x) - value(y))
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as RunFigures
+  if (runs.length === 1) return median
+  return { ...median, repeats: { n: runs.length, rps: runs.map((run) => run.rps), p99Ms: runs.map((run) => run.latencyMs.p99), foreignCpuPercent: runs.map((run) => run.foreignCpuPercent) } }
+}
+
 /** Closed-loop throughput (warm-up first), then optionally the fixed-rate latency run, on a fresh target. */
 async function measure (key: string, start: () => Promise<Target>, options: { fixedRate: boolean, soakS?: number, sweep?: boolean }): Promise<ScenarioResult> {
   progress(`${key}: starting`)
@@ -350,23 +371,21 @@ async function measure (key: string, start: () => Promise<Target>, options: { fi
       soak = soakFigures(rssSamples, options.soakS)
     } else {
       progress(`${key}: closed loop, ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s`)
-      throughput = figures(await runLoad({ kind: 'closed', url, connections: settings.connections, warmupS: settings.warmupS, durationS: settings.durationS, requests: target.requests, pids }), target.proc, target.upstream)
+      throughput = await repeated((first) => ({ kind: 'closed', url, connections: settings.connections, warmupS: first ? settings.warmupS : 1, durationS: settings.durationS, requests: target.requests, pids }), 'rps', target)
     }
     const afterThroughput = target.metrics === true ? await scrape(target.proc.port) : undefined
     let fixedRate: ScenarioResult['fixedRate']
     let fixedRateMetrics: ServiceMetrics | undefined
     if (options.fixedRate) {
       progress(`${key}: fixed rate, ${settings.rate} req/s, ${settings.rateWarmupS} s warm-up + ${settings.rateDurationS} s`)
-      const result = await runLoad({ kind: 'paced', url, rate: settings.rate, connections: settings.connections, warmupS: settings.rateWarmupS, durationS: settings.rateDurationS, requests: target.requests, pids })
-      fixedRate = { ...figures(result, target.proc, target.upstream), targetRate: settings.rate }
+      fixedRate = { ...await repeated(() => ({ kind: 'paced', url, rate: settings.rate, connections: settings.connections, warmupS: settings.rateWarmupS, durationS: settings.rateDurationS, requests: target.requests, pids }), 'p99', target), targetRate: settings.rate }
       // The counters include the fixed-rate warm-up: the rates and means are alike.
       if (afterThroughput !== undefined) fixedRateMetrics = serviceMetrics(afterThroughput, await scrape(target.proc.port))
     }
     const sweep: NonNullable<ScenarioResult['sweep']> = []
     for (const rate of options.sweep === true ? settings.sweepRates : []) {
       progress(`${key}: fixed rate, ${rate} req/s, ${settings.rateWarmupS} s warm-up + ${settings.rateDurationS} s`)
-      const result = await runLoad({ kind: 'paced', url, rate, connections: settings.connections, warmupS: settings.rateWarmupS, durationS: settings.rateDurationS, requests: target.requests, pids })
-      sweep.push({ ...figures(result, target.proc, target.upstream), targetRate: rate })
+      sweep.push({ ...await repeated(() => ({ kind: 'paced', url, rate, connections: settings.connections, warmupS: settings.rateWarmupS, durationS: settings.rateDurationS, requests: target.requests, pids }), 'p99', target), targetRate: rate })
     }
     const { peakRssMb, rssMb } = memory(target.proc.pid)
     for (const [what, run] of [['closed loop', throughput], ['fixed rate', fixedRate], ...sweep.map((run) => [`fixed rate ${run.targetRate}`, run] as const)] as const) {
@@ -594,7 +613,7 @@ out.push(`disk: append + fdatasync of one record in ${tmpdir()}: p50 ${f2(fsync.
 out.push('      every request to (c) waits for two (attempt record, outcome record), shared with concurrent requests.')
 out.push(`parts run: ${partsRun.join('; ')}`)
 out.push('')
-out.push(`Closed loop: ${settings.connections} connections, ${settings.warmupS} s warm-up, ${settings.durationS} s measured (latency under saturation)`)
+out.push(`Closed loop: ${settings.connections} connections, ${settings.warmupS} s warm-up, ${settings.durationS} s measured (latency under saturation)${settings.repeat > 1 ? `, median of ${settings.repeat}` : ''}`)
 const closedRows = Object.values(scenarios).filter((s) => s.soak === undefined).map((s) => ({ label: s.label, run: s.throughput, rss: s.peakRssMb }))
 out.push(table(closedRows, ''))
 const paced = Object.values(scenarios).filter((s) => s.fixedRate !== undefined)
@@ -602,6 +621,19 @@ out.push('', `Fixed rate: ${settings.rate} req/s open loop, ${settings.rateWarmu
 const pacedRows = paced.map((s) => ({ label: s.label, run: s.fixedRate as RunFigures }))
 for (const s of Object.values(scenarios)) for (const run of s.sweep ?? []) pacedRows.push({ label: `${s.label.split(' (')[0] ?? s.label} at ${run.targetRate} req/s`, run })
 out.push(table(pacedRows, ''))
+if (settings.repeat > 1) {
+  out.push('', `Each figure above is the median of ${settings.repeat} runs on the same server (closed loop by req/s, fixed rate by p99). All runs:`)
+  const spread = (label: string, run: RunFigures | undefined): void => {
+    if (run?.repeats === undefined) return
+    const list = run.repeats.rps.map((rps, i) => `${rps.toFixed(0)} req/s p99 ${f2(run.repeats?.p99Ms[i] ?? 0)} ms (other ${(run.repeats?.foreignCpuPercent[i] ?? 0).toFixed(0)}%)`)
+    out.push(`  ${label.padEnd(44)} ${list.join(' | ')}`)
+  }
+  for (const s of Object.values(scenarios)) {
+    spread(`${s.label}, closed loop`, s.soak === undefined ? s.throughput : undefined)
+    spread(`${s.label}, ${settings.rate} req/s`, s.fixedRate)
+    for (const run of s.sweep ?? []) spread(`${s.label}, ${run.targetRate} req/s`, run)
+  }
+}
 const withMetrics = Object.values(scenarios).filter((s) => s.serviceMetrics !== undefined)
 if (withMetrics.length > 0) {
   out.push('', "(c)'s own view (/metrics, per measured run): audit batches (write + fdatasync), the Authing call, the whole route")
