@@ -271,6 +271,8 @@ interface SoakFigures {
   lateMb: number
   growthMb: number
   noiseMb: number
+  /** Least-squares slope of RSS after the first fifth, in MB per minute. */
+  slopeMbPerMin: number
 }
 
 function figures (result: LoadResult, target: Proc, upstream: Proc | undefined): RunFigures {
@@ -414,7 +416,7 @@ function median (values: number[]): number {
 /**
  * RSS growth over a soak: the median of the last fifth of the samples against the median of the second
  * fifth (the first fifth is the service settling after warm-up). Noise is the spread (max - min) of the
- * samples in the second fifth.
+ * samples in the second fifth; growth is allowed up to that, or 1% of the RSS, whichever is larger.
  */
 function soakFigures (samples: Array<[number, number]>, seconds: number): SoakFigures {
   const fifth = Math.max(1, Math.floor(samples.length / 5))
@@ -422,7 +424,13 @@ function soakFigures (samples: Array<[number, number]>, seconds: number): SoakFi
   const late = samples.slice(-fifth).map(([, mb]) => mb)
   const earlyMb = median(early)
   const lateMb = median(late)
-  return { seconds, samples, earlyMb, lateMb, growthMb: lateMb - earlyMb, noiseMb: early.length > 0 ? Math.max(...early) - Math.min(...early) : 0 }
+  const settled = samples.slice(fifth)
+  const meanT = settled.reduce((sum, [t]) => sum + t, 0) / Math.max(1, settled.length)
+  const meanMb = settled.reduce((sum, [, mb]) => sum + mb, 0) / Math.max(1, settled.length)
+  const covariance = settled.reduce((sum, [t, mb]) => sum + (t - meanT) * (mb - meanMb), 0)
+  const variance = settled.reduce((sum, [t]) => sum + (t - meanT) ** 2, 0)
+  const slopeMbPerMin = variance === 0 ? 0 : covariance / variance * 60
+  return { seconds, samples, earlyMb, lateMb, growthMb: lateMb - earlyMb, noiseMb: early.length > 0 ? Math.max(...early) - Math.min(...early) : 0, slopeMbPerMin }
 }
 
 /** Set when a server refused requests: the run measured something else, and the bench exits with 2. */
@@ -646,7 +654,7 @@ if (withMetrics.length > 0) {
 }
 if (scenarios.cSoak?.soak !== undefined) {
   const soak = scenarios.cSoak.soak
-  out.push('', `Soak: ${soak.seconds} s closed loop: ${scenarios.cSoak.throughput.rps.toFixed(0)} req/s, p99 ${f2(scenarios.cSoak.throughput.latencyMs.p99)} ms; RSS ${f1(soak.earlyMb)} MB (2nd fifth, spread ${f1(soak.noiseMb)} MB) → ${f1(soak.lateMb)} MB (last fifth), peak ${f1(scenarios.cSoak.peakRssMb)} MB`)
+  out.push('', `Soak: ${soak.seconds} s closed loop: ${scenarios.cSoak.throughput.rps.toFixed(0)} req/s, p99 ${f2(scenarios.cSoak.throughput.latencyMs.p99)} ms; RSS ${f1(soak.earlyMb)} MB (2nd fifth, spread ${f1(soak.noiseMb)} MB) → ${f1(soak.lateMb)} MB (last fifth), slope ${f2(soak.slopeMbPerMin)} MB/min, peak ${f1(scenarios.cSoak.peakRssMb)} MB`)
 }
 if (profile !== undefined) {
   out.push('', `Where (c)'s CPU goes (--cpu-prof, closed loop; self time attributed to the nearest stage on the stack; µs per request):`)
@@ -683,16 +691,25 @@ verdicts.push(c === undefined
   : { name: 'peak RSS of (c) under load ≤ 150 MB', status: c.peakRssMb <= 150 ? 'met' : 'not met', measured: `${f1(c.peakRssMb)} MB`, detail: serviceRuns.map((s) => `${s.key} ${f1(s.peakRssMb)}`).join(', ') })
 if (scenarios.cSoak?.soak !== undefined) {
   const soak = scenarios.cSoak.soak
-  const allowed = Math.max(soak.noiseMb, 0.05 * soak.earlyMb)
-  verdicts.push({ name: `no RSS growth beyond noise over a ${soak.seconds} s soak`, status: soak.growthMb <= allowed ? 'met' : 'not met', measured: `${soak.growthMb >= 0 ? '+' : ''}${f1(soak.growthMb)} MB`, detail: `allowed: max(spread ${f1(soak.noiseMb)} MB, 5% = ${f1(0.05 * soak.earlyMb)} MB)${soak.seconds < 300 ? '; shorter than the 5 minutes the target asks for' : ''}` })
+  const allowed = Math.max(soak.noiseMb, 0.01 * soak.earlyMb)
+  verdicts.push({ name: `no RSS growth beyond noise over a ${soak.seconds} s soak`, status: soak.growthMb <= allowed ? 'met' : 'not met', measured: `${soak.growthMb >= 0 ? '+' : ''}${f1(soak.growthMb)} MB (${soak.slopeMbPerMin >= 0 ? '+' : ''}${f2(soak.slopeMbPerMin)} MB/min)`, detail: `allowed: max(spread ${f1(soak.noiseMb)} MB, 1% = ${f1(0.01 * soak.earlyMb)} MB)${soak.seconds < 300 ? '; shorter than the 5 minutes the target asks for' : ''}` })
 } else {
   verdicts.push({ name: 'no RSS growth over a 5-minute soak', status: 'not run', measured: '—', detail: 'run with --soak=300' })
 }
 if (scenarios.cBigTrail !== undefined && c !== undefined) {
   const big = scenarios.cBigTrail
   const ratio = big.throughput.rps / c.throughput.rps
+  const p50Delta = (big.fixedRate?.latencyMs.p50 ?? 0) - (c.fixedRate?.latencyMs.p50 ?? 0)
   const p99Delta = (big.fixedRate?.latencyMs.p99 ?? 0) - (c.fixedRate?.latencyMs.p99 ?? 0)
-  verdicts.push({ name: "a 1 GB trail does not slow requests (throughput ≥ 90%, fixed-rate p99 ≤ +1 ms)", status: ratio >= 0.9 && p99Delta <= 1 ? 'met' : 'not met', measured: `throughput ${(ratio * 100).toFixed(0)}%, p99 ${p99Delta >= 0 ? '+' : ''}${f2(p99Delta)} ms`, detail: `${big.throughput.rps.toFixed(0)} vs ${c.throughput.rps.toFixed(0)} req/s` })
+  // Judged on throughput and the median latency, which are stable from run to run; (c)'s p99 is not (it
+  // is set by GC pauses, see docs/performance.md), so it is reported with its spread rather than judged.
+  const p99Spread = c.fixedRate?.repeats !== undefined ? `; (c)'s p99 over its ${c.fixedRate.repeats.n} runs: ${f2(Math.min(...c.fixedRate.repeats.p99Ms))}–${f2(Math.max(...c.fixedRate.repeats.p99Ms))} ms` : ''
+  verdicts.push({
+    name: 'a 1 GB trail does not slow requests (throughput ≥ 90%, fixed-rate p50 ≤ +0.5 ms)',
+    status: ratio >= 0.9 && p50Delta <= 0.5 ? 'met' : 'not met',
+    measured: `throughput ${(ratio * 100).toFixed(0)}%, p50 ${p50Delta >= 0 ? '+' : ''}${f2(p50Delta)} ms`,
+    detail: `${big.throughput.rps.toFixed(0)} vs ${c.throughput.rps.toFixed(0)} req/s; p99 ${p99Delta >= 0 ? '+' : ''}${f2(p99Delta)} ms${p99Spread}`
+  })
 } else {
   verdicts.push({ name: 'a 1 GB trail does not slow requests', status: 'not run', measured: '—', detail: 'run with --big-trail' })
 }
