@@ -19,7 +19,7 @@
 //   --node-options "<flags>" extra Node flags for every run of (c)
 //   --repeat <n>            measure each part n times and report the median run, with the spread
 //   --duration, --warmup, --connections, --rate, --no-pin
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os'
@@ -86,7 +86,7 @@ const settings = {
    * the machine's memory: on a large machine the young generation alone may reach 128 MB.
    */
   smallHeapFlags: (args['small-heap'] === 'none' ? '' : (args['small-heap'] ?? '--max-semi-space-size=4 --max-old-space-size=128')).split(' ').filter((flag) => flag !== ''),
-  pin: !args['no-pin'] && availableParallelism() >= 2,
+  pin: !args['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0,
   /** Measurements per part; the median run is reported (other work on the machine disturbs single runs). */
   repeat: Math.max(1, Number(args.repeat ?? 1))
 }
