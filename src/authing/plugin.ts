@@ -49,8 +49,14 @@ async function upstreamPlugin (app: FastifyInstance, options: UpstreamPluginOpti
 
   const up = config.upstream
   const agent = createAgent({ keepAliveTimeoutMs: up.keepAliveTimeoutMs, connections: up.maxConcurrency, connectTimeoutMs: Math.min(up.attemptTimeoutMs, 5000) })
-  app.addHook('onClose', async () => { await agent.close() })
   const bulkhead = new Bulkhead(up.maxConcurrency, up.maxQueue)
+  // Closing the pool fails whatever still runs on it, so wait for calls in flight first (they end by
+  // the shutdown cut-off below at the latest). With a listening server they are already done by now.
+  app.addHook('onClose', async () => {
+    const until = Date.now() + config.shutdownTimeoutMs
+    while ((bulkhead.active > 0 || bulkhead.queued > 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+    await agent.close()
+  })
   const breaker = new CircuitBreaker({
     failureThreshold: up.breakerFailureThreshold,
     openMs: up.breakerOpenMs,
